@@ -1,0 +1,1 @@
+"""Pure computation: arrays, frames and graphs in, results out. No I/O, no database, no web."""

@@ -1,0 +1,44 @@
+"""The ``commonweal`` command line: thin commands over library calls.
+
+Each command group lives in its own module and exposes ``app``; this module mounts them.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from commonweal.cli import index, network, survey
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="commonweal",
+    help="See and strengthen a community's social fabric: map, measure, mobilize, plan.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    database_url: Optional[str] = typer.Option(  # noqa: UP045 - typer needs Optional here
+        None, "--database-url", help="Database URL (default: COMMONWEAL_DATABASE_URL or ./commonweal.db)."
+    ),
+) -> None:
+    """commonweal: map, measure, mobilize, plan."""
+    from commonweal.settings import Settings
+
+    ctx.obj = Settings(database_url=database_url) if database_url else Settings()
+
+
+app.add_typer(survey.app, name="survey")
+app.add_typer(network.app, name="network")
+app.add_typer(index.app, name="index")
+
+
+def main() -> None:
+    app()
