@@ -1,0 +1,47 @@
+"""The one authorization layer: which role may do what. Every route and page asks here.
+
+Permissions are coarse and named in the language of the job. A user has exactly one role per
+organisation; nothing of an organisation is visible to a user with no role in it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from commonweal.auth.models import Role
+
+__all__ = ["PERMISSIONS", "Permission", "allowed"]
+
+
+class Permission(StrEnum):
+    community_read = "community:read"  # communities, groups, assets (non-sensitive), overview
+    member_read = "member:read"  # member list and profiles without contact/exact location, ties
+    sensitive_read = "sensitive:read"  # contact channels, exact location, notes (audited)
+    registry_write = "registry:write"  # create, update, delete, import
+    export = "export"  # whole-community export (contains sensitive fields; audited)
+    member_erase = "member:erase"  # erase a member completely
+    users_manage = "users:manage"  # grant and revoke roles
+    audit_read = "audit:read"
+
+
+_ALL = frozenset(Permission)
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: _ALL,
+    Role.coordinator: frozenset(
+        {
+            Permission.community_read,
+            Permission.member_read,
+            Permission.sensitive_read,
+            Permission.registry_write,
+            Permission.export,
+        }
+    ),
+    Role.volunteer: frozenset({Permission.community_read, Permission.member_read}),
+    Role.researcher: frozenset({Permission.community_read, Permission.member_read}),
+    Role.member: frozenset({Permission.community_read}),
+}
+
+
+def allowed(role: Role | None, permission: Permission) -> bool:
+    return role is not None and permission in PERMISSIONS[role]

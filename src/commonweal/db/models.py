@@ -1,0 +1,7 @@
+"""Import every table module so ``Base.metadata`` is complete (Alembic and tests use this)."""
+
+from commonweal.auth import models as auth_models
+from commonweal.db.base import Base
+from commonweal.registry import models as registry_models
+
+__all__ = ["Base", "auth_models", "registry_models"]
