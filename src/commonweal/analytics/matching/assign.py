@@ -1,0 +1,385 @@
+"""Optimal assignment of offers to needs: a network LP solved exactly with HiGHS.
+
+Formulation (variables on the sparse candidate graph)::
+
+    maximise   sum_e (s_e + B u_e) x_e  +  sum_v sum_{k=1..r_v} f_vk y_vk
+    subject to sum_{e at need n}       x_e <= q_n        (need wants q_n volunteers)
+               sum_{e at offer o}      x_e <= c_o        (offer capacity)
+               sum_{e at volunteer v}  x_e  = sum_k y_vk (volunteer load, r_v slots left this month)
+               0 <= x_e <= 1,  0 <= y_vk <= 1
+
+``s_e`` is the pair score without fairness, ``f_vk = w_fairness * (1 - (t_v + k - 1) / cap_v)`` the
+fairness share of the volunteer's ``(t_v + k)``-th match this month (decreasing in ``k``, so the LP
+fills a volunteer's slots in order and the load utility is concave: work is spread). With
+``objective="urgent_first"`` each pair of an urgent need earns ``B = 1 + (number of slots)``
+more, which exceeds any possible difference in total score, so the optimum first maximises the
+urgent slots filled and then the score (lexicographic); with ``"score"`` (default) ``B = 0``.
+
+The need rows and the offer/volunteer rows form two laminar families (offers nest inside
+volunteers), so the constraint matrix is totally unimodular and every vertex of the polytope is
+integral: the simplex optimum *is* the optimal integer assignment (Schrijver 2003, *Combinatorial
+Optimization*, Thm. 41.11 on laminar families). The solution is checked to be integral; should it
+not be (numerical trouble), the MILP is solved with HiGHS branch-and-bound instead.
+
+Speed: the LP is first solved on a restricted set of columns (each need's best candidates) and then
+*priced*: every left-out pair's reduced cost ``-(s_e + B u_e) - (pi_n + pi_o + pi_v)`` is computed
+from the duals; pairs that would improve the objective are added and the LP re-solved, until none
+is left. This column generation ends at an optimum of the full LP (LP duality), so the answer is
+exact, not a heuristic pruning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from commonweal.errors import AnalysisError, InputError, Problem
+
+from .candidates import Candidates, build_candidates, score_pairs
+from .model import MatchingProblem
+from .result import MatchResult, make_result
+from .scoring import MatchConfig
+
+__all__ = ["optimal_assignment", "reoptimise"]
+
+_TOL = 1e-9
+
+
+def _concat(a: Candidates, b: Candidates) -> Candidates:
+    return Candidates(
+        need=np.concatenate((a.need, b.need)),
+        offer=np.concatenate((a.offer, b.offer)),
+        volunteer=np.concatenate((a.volunteer, b.volunteer)),
+        distance_km=np.concatenate((a.distance_km, b.distance_km)),
+        overlap_s=np.concatenate((a.overlap_s, b.overlap_s)),
+        components=np.vstack((a.components, b.components)),
+        score=np.concatenate((a.score, b.score)),
+        weights=a.weights,
+    )
+
+
+def _take(c: Candidates, keep: npt.NDArray[np.bool_]) -> Candidates:
+    return Candidates(
+        need=c.need[keep],
+        offer=c.offer[keep],
+        volunteer=c.volunteer[keep],
+        distance_km=c.distance_km[keep],
+        overlap_s=c.overlap_s[keep],
+        components=c.components[keep],
+        score=c.score[keep],
+        weights=c.weights,
+    )
+
+
+def _resolve_pairs(
+    problem: MatchingProblem, pairs: Iterable[tuple[str, str]], what: str
+) -> list[tuple[int, int]]:
+    out, problems = [], []
+    for k, pair in enumerate(pairs):
+        need_id, offer_id = pair
+        n = problem.need_index.get(need_id)
+        o = problem.offer_index.get(offer_id)
+        if n is None:
+            problems.append(
+                Problem(f"unknown need {need_id!r}", file=what, row=k + 1, field="need_id")
+            )
+        if o is None:
+            problems.append(
+                Problem(f"unknown offer {offer_id!r}", file=what, row=k + 1, field="offer_id")
+            )
+        if n is not None and o is not None:
+            out.append((n, o))
+    if problems:
+        raise InputError(f"bad {what} pairs", problems)
+    return out
+
+
+def _initial_columns(
+    cands: Candidates, q: npt.NDArray[np.int64], per_slot: int
+) -> npt.NDArray[np.bool_]:
+    """Each need's ``per_slot * q_n`` best candidates by score."""
+    if len(cands) == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((-cands.score, cands.need))
+    sn = cands.need[order]
+    start = np.searchsorted(sn, sn, side="left")
+    rank = np.arange(sn.shape[0]) - start
+    keep = np.zeros(len(cands), dtype=bool)
+    keep[order] = rank < per_slot * q[sn]
+    return keep
+
+
+def _solve_lp(
+    problem: MatchingProblem,
+    cands: Candidates,
+    value: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+    lower: npt.NDArray[np.float64],
+    vol_slots: npt.NDArray[np.int64],
+    slot_vol: npt.NDArray[np.int64],
+    slot_val: npt.NDArray[np.float64],
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]:
+    """Solve the restricted LP on candidate rows ``cols``; return x and the three dual vectors."""
+    n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
+    k, s = cols.shape[0], slot_vol.shape[0]
+    ones = np.ones(k)
+    a_ub = sparse.csr_array(
+        (
+            np.concatenate((ones, ones)),
+            (
+                np.concatenate((cands.need[cols], n_need + cands.offer[cols])),
+                np.concatenate((np.arange(k), np.arange(k))),
+            ),
+        ),
+        shape=(n_need + n_off, k + s),
+    )
+    b_ub = np.concatenate((problem.need_quantity, problem.offer_capacity)).astype(np.float64)
+    a_eq = sparse.csr_array(
+        (
+            np.concatenate((ones, -np.ones(s))),
+            (np.concatenate((cands.volunteer[cols], slot_vol)), np.arange(k + s)),
+        ),
+        shape=(n_vol, k + s),
+    )
+    c = -np.concatenate((value[cols], slot_val))
+    bounds = np.column_stack((np.concatenate((lower[cols], np.zeros(s))), np.ones(k + s)))
+    res = linprog(
+        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.zeros(n_vol), bounds=bounds, method="highs-ds"
+    )
+    if res.status != 0:
+        raise AnalysisError(f"the assignment LP did not solve: {res.message}")
+    del vol_slots
+    return (
+        np.asarray(res.x[:k]),
+        np.asarray(res.ineqlin.marginals[:n_need]),
+        np.asarray(res.ineqlin.marginals[n_need:]),
+        np.asarray(res.eqlin.marginals),
+    )
+
+
+def _solve_milp(
+    problem: MatchingProblem,
+    cands: Candidates,
+    value: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    slot_vol: npt.NDArray[np.int64],
+    slot_val: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Fallback: the same model as an integer program (only used if the LP vertex is fractional)."""
+    n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
+    k, s = len(cands), slot_vol.shape[0]
+    ar = np.arange(k)
+    a = sparse.csr_array(
+        (
+            np.concatenate((np.ones(3 * k), -np.ones(s))),
+            (
+                np.concatenate(
+                    (
+                        cands.need,
+                        n_need + cands.offer,
+                        n_need + n_off + cands.volunteer,
+                        n_need + n_off + slot_vol,
+                    )
+                ),
+                np.concatenate((ar, ar, ar, k + np.arange(s))),
+            ),
+        ),
+        shape=(n_need + n_off + n_vol, k + s),
+    )
+    ub = np.concatenate((problem.need_quantity, problem.offer_capacity, np.zeros(n_vol))).astype(
+        np.float64
+    )
+    lb = np.concatenate((np.full(n_need + n_off, -np.inf), np.zeros(n_vol)))
+    res = milp(
+        -np.concatenate((value, slot_val)),
+        constraints=LinearConstraint(a, lb, ub),
+        integrality=np.ones(k + s),
+        bounds=Bounds(np.concatenate((lower, np.zeros(s))), np.ones(k + s)),
+    )
+    if res.status != 0 or res.x is None:
+        raise AnalysisError(f"the assignment could not be solved: {res.message}")
+    return np.asarray(res.x[:k])
+
+
+def optimal_assignment(
+    problem: MatchingProblem,
+    config: MatchConfig | None = None,
+    *,
+    candidates: Candidates | None = None,
+    fixed: Iterable[tuple[str, str]] = (),
+    forbidden: Iterable[tuple[str, str]] = (),
+    initial_per_slot: int = 6,
+) -> MatchResult:
+    """Maximum-score assignment of offers to needs under capacities and monthly caps.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        From :func:`~.model.prepare`.
+    config : MatchConfig, optional
+        Weights, hard constraints and objective (``"score"`` or ``"urgent_first"``).
+    candidates : Candidates, optional
+        Precomputed :func:`~.candidates.build_candidates` output (built when omitted).
+    fixed : iterable of (need_id, offer_id)
+        Pairs that must be in the assignment (a dispatcher's decisions); they may break a hard
+        constraint (the dispatcher knows best) but not a capacity, cap or need quantity.
+    forbidden : iterable of (need_id, offer_id)
+        Pairs that must not be used.
+    initial_per_slot : int
+        Columns per need slot in the first restricted LP (speed only; the result is exact).
+
+    Returns
+    -------
+    MatchResult
+        Method ``"lp-highs"``; every suggestion carries its components and reasons.
+
+    Raises
+    ------
+    InputError
+        Unknown ids in ``fixed``/``forbidden``, or fixed pairs exceeding a capacity.
+    AnalysisError
+        The solver failed.
+    """
+    config = config or MatchConfig()
+    cands = candidates if candidates is not None else build_candidates(problem, config)
+    fixed_pairs = _resolve_pairs(problem, fixed, "fixed")
+    forbid = set(_resolve_pairs(problem, forbidden, "forbidden"))
+    index = cands.pair_index()
+    if forbid:
+        drop = np.array(
+            [(int(a), int(b)) in forbid for a, b in zip(cands.need, cands.offer, strict=True)],
+            dtype=bool,
+        )
+        cands = _take(cands, ~drop)
+        index = cands.pair_index()
+    extra = sorted({p for p in fixed_pairs if p not in index})
+    if extra:
+        arr = np.array(extra, dtype=np.int64)
+        cands = _concat(cands, score_pairs(problem, arr[:, 0], arr[:, 1], config))
+        index = cands.pair_index()
+    fixed_rows = np.array(sorted({index[p] for p in fixed_pairs}), dtype=np.int64)
+    _check_fixed(problem, cands, fixed_rows)
+
+    lower = np.zeros(len(cands))
+    lower[fixed_rows] = 1.0
+    value = cands.score.copy()
+    if config.objective == "urgent_first":
+        bonus = 1.0 + float(problem.need_quantity.sum())
+        value += bonus * (problem.need_urgency[cands.need] >= config.urgent_level)
+    # volunteer slots: as many as the volunteer can still take and could possibly use
+    degree = np.bincount(cands.volunteer, minlength=len(problem.volunteer_ids))
+    offer_cap = np.bincount(
+        problem.offer_vol, weights=problem.offer_capacity, minlength=len(problem.volunteer_ids)
+    )
+    slots = np.minimum(np.minimum(problem.vol_remaining, degree), offer_cap.astype(np.int64))
+    slot_vol = np.repeat(np.arange(slots.shape[0]), slots)
+    k_in = np.arange(slot_vol.shape[0]) - np.repeat(np.cumsum(slots) - slots, slots) + 1
+    j = problem.vol_taken[slot_vol] + k_in
+    slot_val = cands.weights[6] * (1.0 - (j - 1) / np.maximum(problem.vol_cap[slot_vol], 1))
+
+    active = _initial_columns(cands, problem.need_quantity, initial_per_slot)
+    active[fixed_rows] = True
+    for _ in range(100):
+        cols = np.flatnonzero(active)
+        x, pi_n, pi_o, pi_v = _solve_lp(
+            problem, cands, value, cols, lower, slots, slot_vol, slot_val
+        )
+        reduced = -value - (pi_n[cands.need] + pi_o[cands.offer] + pi_v[cands.volunteer])
+        enter = (~active) & (reduced < -_TOL)
+        if not enter.any():
+            break
+        active |= enter
+    else:
+        raise AnalysisError("column generation did not converge in 100 rounds")
+
+    chosen_x = np.zeros(len(cands))
+    chosen_x[cols] = x
+    if np.abs(chosen_x - np.round(chosen_x)).max(initial=0.0) > 1e-6:
+        chosen_x = _solve_milp(problem, cands, value, lower, slot_vol, slot_val)
+    rows = np.flatnonzero(np.round(chosen_x) > 0.5)
+    return make_result(
+        problem,
+        cands,
+        rows,
+        method="lp-highs",
+        config=config,
+        fixed=frozenset(int(r) for r in fixed_rows),
+    )
+
+
+def _check_fixed(problem: MatchingProblem, cands: Candidates, rows: npt.NDArray[np.int64]) -> None:
+    problems = []
+    for name, ids, idx, cap in (
+        ("need", [n.id for n in problem.needs], cands.need[rows], problem.need_quantity),
+        ("offer", [o.id for o in problem.offers], cands.offer[rows], problem.offer_capacity),
+        ("volunteer", list(problem.volunteer_ids), cands.volunteer[rows], problem.vol_remaining),
+    ):
+        used = np.bincount(idx, minlength=cap.shape[0])
+        for i in np.flatnonzero(used > cap):
+            problems.append(
+                Problem(
+                    f"{name} {ids[i]!r} gets {used[i]} fixed pairs but can take {cap[i]}",
+                    file="fixed",
+                )
+            )
+    if problems:
+        raise InputError("the fixed pairs exceed a capacity", problems)
+
+
+def reoptimise(
+    problem: MatchingProblem,
+    suggested: MatchResult,
+    *,
+    accepted: Iterable[tuple[str, str]] = (),
+    overrides: Iterable[tuple[str, str]] = (),
+    rejected: Iterable[tuple[str, str]] = (),
+    config: MatchConfig | None = None,
+    candidates: Candidates | None = None,
+) -> MatchResult:
+    """Re-optimise after a dispatcher's decisions, keeping those decisions fixed.
+
+    Parameters
+    ----------
+    suggested : MatchResult
+        The assignment the dispatcher reviewed.
+    accepted : iterable of (need_id, offer_id)
+        Suggested pairs the dispatcher accepted; they stay.
+    overrides : iterable of (need_id, offer_id)
+        Pairs the dispatcher chose instead; they stay, and the not-accepted suggestions for the
+        same needs are treated as rejected.
+    rejected : iterable of (need_id, offer_id)
+        Pairs the dispatcher turned down; they are never suggested again in this run.
+
+    Raises
+    ------
+    InputError
+        An accepted pair that was not suggested, unknown ids, or decisions exceeding a capacity.
+    """
+    accepted, overrides, rejected = list(accepted), list(overrides), list(rejected)
+    suggested_pairs = set(suggested.pairs())
+    bad = [
+        Problem(f"pair ({n!r}, {o!r}) was not suggested", file="accepted", row=k + 1)
+        for k, (n, o) in enumerate(accepted)
+        if (n, o) not in suggested_pairs
+    ]
+    if bad:
+        raise InputError("accepted pairs must come from the suggestion", bad)
+    overridden_needs = {n for n, _ in overrides}
+    keep = set(accepted) | set(overrides)
+    replaced = [p for p in suggested_pairs if p[0] in overridden_needs and p not in keep]
+    return optimal_assignment(
+        problem,
+        config,
+        candidates=candidates,
+        fixed=[*accepted, *overrides],
+        forbidden=[*rejected, *sorted(replaced)],
+    )
