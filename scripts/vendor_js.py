@@ -1,0 +1,96 @@
+"""Copy the JavaScript the web pages use from npm into ``src/commonweal/web/static/vendor/``.
+
+The versions are pinned in ``package.json`` and ``package-lock.json`` at the repository root. This
+script runs ``npm ci --ignore-scripts`` in a temporary directory (so no ``node_modules`` appears in the
+tree), copies the files listed in ``FILES`` plus each package's licence, and writes ``MANIFEST.json``
+(package, version, licence, file, SHA-256). The output is committed: building and installing
+commonweal needs no Node and running it needs no internet.
+
+    python scripts/vendor_js.py            # re-vendor
+    python scripts/vendor_js.py --check    # exit 1 if the committed files differ (for CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "src" / "commonweal" / "web" / "static" / "vendor"
+
+# npm package -> (file inside the package, name under static/vendor/). The licence is added.
+FILES: dict[str, list[tuple[str, str]]] = {
+    "htmx.org": [("dist/htmx.min.js", "htmx.min.js")],
+}
+LICENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license")
+
+
+def _npm_ci(workdir: Path) -> Path:
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(ROOT / name, workdir / name)
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("npm not found: install Node.js to re-vendor (only maintainers need this)")
+    subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=workdir,
+                   check=True, stdout=subprocess.DEVNULL)
+    return workdir / "node_modules"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def vendor(out: Path) -> None:
+    """Install the pinned packages in a temporary directory and copy their files into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest: list[dict[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="cw-vendor-") as tmp:
+        modules = _npm_ci(Path(tmp))
+        for package, files in FILES.items():
+            pkg_dir = modules / package
+            meta = json.loads((pkg_dir / "package.json").read_text(encoding="utf-8"))
+            version, licence = meta["version"], meta.get("license", "see licence file")
+            for src, dest in files:
+                shutil.copy2(pkg_dir / src, out / dest)
+                manifest.append({"package": package, "version": version, "license": licence,
+                                 "file": dest, "sha256": _sha256(out / dest)})
+            lic = next((pkg_dir / n for n in LICENCE_NAMES if (pkg_dir / n).exists()), None)
+            if lic is None:
+                sys.exit(f"{package} ships no licence file; add its name to LICENCE_NAMES")
+            stem = package.replace("/", "-").replace("@", "")
+            shutil.copy2(lic, out / f"{stem}.LICENSE.txt")
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="re-vendor into a temporary directory and compare with the committed files")
+    args = parser.parse_args()
+    if not args.check:
+        vendor(VENDOR)
+        print(f"vendored into {VENDOR.relative_to(ROOT)}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="cw-vendor-check-") as tmp:
+        fresh = Path(tmp) / "vendor"
+        vendor(fresh)
+        cmp = filecmp.dircmp(fresh, VENDOR)
+        bad = cmp.left_only + cmp.right_only + cmp.diff_files
+        # dircmp compares shallowly (size + mtime); compare contents to be sure
+        bad += [f for f in cmp.same_files if not filecmp.cmp(fresh / f, VENDOR / f, shallow=False)]
+        if bad:
+            print("vendored files differ from package.json/package-lock.json: " + ", ".join(bad))
+            return 1
+    print("vendored files match the lockfile")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
