@@ -131,15 +131,23 @@ def parse_list(value: str) -> list[str]:
 
 
 def validate_row(
-    model: type[M], data: dict[str, Any], *, log: ProblemLog, row: int
+    model: type[M], data: dict[str, Any], *, log: ProblemLog, row: int,
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> M | None:
-    """Validate one row's converted values; every failing field is logged with its column name."""
+    """Validate one row's converted values; every failing field is logged with its column name.
+
+    ``skip`` names fields already reported (a cell that could not be parsed), so the same cell
+    is not reported twice.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or None
-            log.add(err["msg"], row=row, field=loc)
+            if loc in skip or (err["type"] == "missing" and loc in skip):
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            log.add(msg, row=row, field=loc)
         return None
 
 

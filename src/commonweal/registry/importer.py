@@ -81,10 +81,14 @@ def _convert(
     row: dict[str, str], *, row_no: int, log: ProblemLog,
     bools: Sequence[str] = (), lists: Sequence[str] = (), ints: Sequence[str] = (),
     floats: Sequence[str] = (),
-) -> dict[str, Any] | None:
-    """Parse typed cells; empty cells are dropped (= not given). Logs a problem per bad cell."""
+) -> tuple[dict[str, Any], set[str]]:
+    """Parse typed cells; empty cells are dropped (= not given). Logs a problem per bad cell.
+
+    Returns the parsed cells and the names of the bad ones. Callers still validate the rest of the
+    row, so that every problem of a row is reported at once.
+    """
     out: dict[str, Any] = {}
-    ok = True
+    bad: set[str] = set()
     for name, value in row.items():
         if value == "":
             continue
@@ -102,8 +106,8 @@ def _convert(
         except ValueError:
             kind = "true/false" if name in bools else "a whole number" if name in ints else "a number"
             log.add(f"expected {kind}, got {value!r}", row=row_no, field=name)
-            ok = False
-    return out if ok else None
+            bad.add(name)
+    return out, bad
 
 
 def upsert_rows(
@@ -146,17 +150,16 @@ def import_members(
     _check_duplicates([(n, r["external_id"]) for n, r in table.rows], log, "external_id",
                       "external_id")
     for row_no, raw in table.rows:
-        cells = _convert(raw, row_no=row_no, log=log,
-                         bools=("lives_alone", "consent_contact", "consent_research",
-                                "consent_sharing"),
-                         lists=("languages",), ints=("birth_year",), floats=("lat", "lon"))
-        if cells is None:
-            continue
+        cells, bad = _convert(raw, row_no=row_no, log=log,
+                              bools=("lives_alone", "consent_contact", "consent_research",
+                                     "consent_sharing"),
+                              lists=("languages",), ints=("birth_year",), floats=("lat", "lon"))
         attrs = {k[5:]: cells.pop(k) for k in list(cells) if k.startswith("attr_")}
         given = {p: cells.pop(f"consent_{p.value}") for p in ConsentPurpose
                  if f"consent_{p.value}" in cells}
-        m = validate_row(MemberCreate, {**cells, "attributes": attrs}, log=log, row=row_no)
-        if m is None:
+        m = validate_row(MemberCreate, {**cells, "attributes": attrs}, log=log, row=row_no,
+                         skip=bad)
+        if m is None or bad:
             continue
         rows.append({**m.model_dump(), "organisation_id": organisation_id,
                      "community_id": community_id})
@@ -185,22 +188,20 @@ def import_ties(
     rows: list[dict[str, Any]] = []
     keys: list[tuple[int, Any]] = []
     for row_no, raw in table.rows:
-        cells = _convert(raw, row_no=row_no, log=log, bools=("reciprocal",),
-                         lists=("support_types",), ints=("strength",))
-        if cells is None:
-            continue
+        cells, bad = _convert(raw, row_no=row_no, log=log, bools=("reciprocal",),
+                              lists=("support_types",), ints=("strength",))
         ends = {}
         for col in ("from_id", "to_id"):
             ends[col] = ids.get(cells[col])
             if ends[col] is None:
                 log.add(f"no member with external_id {cells[col]!r} in this community",
                         row=row_no, field=col)
-        if None in ends.values():
-            continue
         data = {k: v for k, v in cells.items() if k not in ("from_id", "to_id")}
-        t = validate_row(TieCreate, {**data, "from_member_id": ends["from_id"],
-                                     "to_member_id": ends["to_id"]}, log=log, row=row_no)
-        if t is None:
+        skip = bad | {"from_member_id", "to_member_id"} if None in ends.values() else bad
+        t = validate_row(TieCreate, {**data, "from_member_id": ends["from_id"] or 0,
+                                     "to_member_id": ends["to_id"] or -1}, log=log, row=row_no,
+                         skip=skip)
+        if t is None or bad or None in ends.values():
             continue
         rec = t.model_dump(exclude={"support_types"})
         rec.update(organisation_id=organisation_id, community_id=community_id,
@@ -273,19 +274,18 @@ def import_assets(
                       "external_id")
     rows: list[dict[str, Any]] = []
     for row_no, raw in table.rows:
-        cells = _convert(raw, row_no=row_no, log=log, bools=("tangible",), ints=("capacity",),
-                         floats=("lat", "lon"))
-        if cells is None:
-            continue
+        cells, bad = _convert(raw, row_no=row_no, log=log, bools=("tangible",),
+                              ints=("capacity",), floats=("lat", "lon"))
         steward = cells.pop("steward_member", None)
         if steward is not None:
-            if steward not in ids:
+            if steward in ids:
+                cells["steward_member_id"] = ids[steward]
+            else:
                 log.add(f"no member with external_id {steward!r} in this community",
                         row=row_no, field="steward_member")
-                continue
-            cells["steward_member_id"] = ids[steward]
-        a = validate_row(AssetCreate, cells, log=log, row=row_no)
-        if a is not None:
+                bad.add("steward_member")
+        a = validate_row(AssetCreate, cells, log=log, row=row_no, skip=bad)
+        if a is not None and not bad:
             rows.append({**a.model_dump(), "organisation_id": organisation_id,
                          "community_id": community_id})
     log.raise_if_any("asset import failed")

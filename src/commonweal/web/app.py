@@ -1,0 +1,53 @@
+"""The application factory: ``create_app(settings)`` builds everything from the one Settings object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonweal import __version__
+from commonweal.db.engine import make_engine, make_session_factory
+from commonweal.errors import ConfigurationError
+from commonweal.settings import Settings
+from commonweal.web.errors import install_error_handlers
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None
+               ) -> FastAPI:
+    """Build the web application (API + pages) for ``settings``.
+
+    ``session_factory`` lets tests (and embedders) supply their own database sessions.
+    """
+    if settings.environment == "production" and settings.secret_key == "dev-insecure-change-me":
+        raise ConfigurationError("set COMMONWEAL_SECRET_KEY: the default key is for development")
+    app = FastAPI(title="commonweal", version=__version__,
+                  description="Map, measure and mobilize a community's social fabric.",
+                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    if session_factory is None:
+        session_factory = make_session_factory(
+            make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    app.state.session_factory = session_factory
+    install_error_handlers(app)
+
+    from commonweal.auth.routes import router as auth_router
+    from commonweal.registry.routes import router as registry_router
+
+    app.include_router(auth_router)
+    app.include_router(registry_router)
+
+    from commonweal.web.pages import install_pages
+
+    install_pages(app)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
