@@ -31,6 +31,8 @@ exact, not a heuristic pruning.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +49,7 @@ from .scoring import MatchConfig
 __all__ = ["optimal_assignment", "reoptimise"]
 
 _TOL = 1e-9
+_SCALE = 1e9  # integer costs for OR-tools: score units of 1e-9
 
 
 def _concat(a: Candidates, b: Candidates) -> Candidates:
@@ -62,7 +65,7 @@ def _concat(a: Candidates, b: Candidates) -> Candidates:
     )
 
 
-def _take(c: Candidates, keep: npt.NDArray[np.bool_]) -> Candidates:
+def _take(c: Candidates, keep: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> Candidates:
     return Candidates(
         need=c.need[keep],
         offer=c.offer[keep],
@@ -99,12 +102,12 @@ def _resolve_pairs(
 
 
 def _initial_columns(
-    cands: Candidates, q: npt.NDArray[np.int64], per_slot: int
+    cands: Candidates, q: npt.NDArray[np.int64], per_slot: int, value: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.bool_]:
-    """Each need's ``per_slot * q_n`` best candidates by score."""
+    """Each need's ``per_slot * q_n`` best candidates by value."""
     if len(cands) == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((-cands.score, cands.need))
+    order = np.lexsort((-value, cands.need))
     sn = cands.need[order]
     start = np.searchsorted(sn, sn, side="left")
     rank = np.arange(sn.shape[0]) - start
@@ -113,51 +116,123 @@ def _initial_columns(
     return keep
 
 
+@dataclass(frozen=True, eq=False)
+class _Network:
+    """The free part of the problem after fixed pairs took their capacity."""
+
+    edges: npt.NDArray[np.int64]  # candidate rows that may still be chosen
+    value: npt.NDArray[np.float64]  # objective coefficient of each of those rows
+    need_q: npt.NDArray[np.int64]
+    offer_cap: npt.NDArray[np.int64]
+    slot_vol: npt.NDArray[np.int64]
+    slot_val: npt.NDArray[np.float64]
+
+
+def _solve_ortools(
+    problem: MatchingProblem, cands: Candidates, net: _Network
+) -> npt.NDArray[np.int64] | None:
+    """Min-cost flow with OR-tools (cost scaling); ``None`` when OR-tools is absent or declines."""
+    try:
+        from ortools.graph.python import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            min_cost_flow,
+        )
+    except ImportError:  # optional dependency
+        return None
+    n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
+    src, n0, o0, v0 = 0, 1, 1 + n_need, 1 + n_need + n_off
+    sink = v0 + n_vol
+    total = int(net.need_q.sum())
+    biggest = float(max(net.value.max(initial=0.0), net.slot_val.max(initial=0.0), 1.0))
+    scale = min(_SCALE, 2.0**59 / (biggest * (sink + 2) * 8))
+    e = net.edges
+    tails = np.concatenate(
+        (np.full(n_need, src), n0 + cands.need[e], o0 + np.arange(n_off), v0 + net.slot_vol, [src])
+    )
+    heads = np.concatenate(
+        (
+            n0 + np.arange(n_need),
+            o0 + cands.offer[e],
+            v0 + problem.offer_vol,
+            np.full(net.slot_vol.shape[0], sink),
+            [sink],
+        )
+    )
+    caps = np.concatenate(
+        (
+            net.need_q,
+            np.ones(e.shape[0], dtype=np.int64),
+            net.offer_cap,
+            np.ones(net.slot_vol.shape[0], dtype=np.int64),
+            [total],
+        )
+    )
+    costs = np.concatenate(
+        (
+            np.zeros(n_need, dtype=np.int64),
+            -np.rint(net.value * scale).astype(np.int64),
+            np.zeros(n_off, dtype=np.int64),
+            -np.rint(net.slot_val * scale).astype(np.int64),
+            [0],
+        )
+    )
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        caps.astype(np.int64),
+        costs.astype(np.int64),
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[src], supplies[sink] = total, -total
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    x = flow.flows(np.arange(n_need, n_need + e.shape[0], dtype=np.int32))
+    return e[np.asarray(x) > 0]
+
+
 def _solve_lp(
-    problem: MatchingProblem,
-    cands: Candidates,
-    value: npt.NDArray[np.float64],
-    cols: npt.NDArray[np.int64],
-    lower: npt.NDArray[np.float64],
-    vol_slots: npt.NDArray[np.int64],
-    slot_vol: npt.NDArray[np.int64],
-    slot_val: npt.NDArray[np.float64],
+    problem: MatchingProblem, cands: Candidates, net: _Network, cols: npt.NDArray[np.int64]
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]:
-    """Solve the restricted LP on candidate rows ``cols``; return x and the three dual vectors."""
+    """Solve the LP restricted to candidate rows ``cols``; return x and the three dual vectors."""
     n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
-    k, s = cols.shape[0], slot_vol.shape[0]
-    ones = np.ones(k)
+    k, s = cols.shape[0], net.slot_vol.shape[0]
+    ones, ar = np.ones(k), np.arange(k)
     a_ub = sparse.csr_array(
         (
             np.concatenate((ones, ones)),
             (
                 np.concatenate((cands.need[cols], n_need + cands.offer[cols])),
-                np.concatenate((np.arange(k), np.arange(k))),
+                np.concatenate((ar, ar)),
             ),
         ),
         shape=(n_need + n_off, k + s),
     )
-    b_ub = np.concatenate((problem.need_quantity, problem.offer_capacity)).astype(np.float64)
+    b_ub = np.concatenate((net.need_q, net.offer_cap)).astype(np.float64)
     a_eq = sparse.csr_array(
         (
             np.concatenate((ones, -np.ones(s))),
-            (np.concatenate((cands.volunteer[cols], slot_vol)), np.arange(k + s)),
+            (np.concatenate((cands.volunteer[cols], net.slot_vol)), np.arange(k + s)),
         ),
         shape=(n_vol, k + s),
     )
-    c = -np.concatenate((value[cols], slot_val))
-    bounds = np.column_stack((np.concatenate((lower[cols], np.zeros(s))), np.ones(k + s)))
+    c = -np.concatenate((net.value[np.searchsorted(net.edges, cols)], net.slot_val))
     res = linprog(
-        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.zeros(n_vol), bounds=bounds, method="highs-ds"
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=np.zeros(n_vol),
+        bounds=(0.0, 1.0),
+        method="highs-ds",
     )
     if res.status != 0:
         raise AnalysisError(f"the assignment LP did not solve: {res.message}")
-    del vol_slots
     return (
         np.asarray(res.x[:k]),
         np.asarray(res.ineqlin.marginals[:n_need]),
@@ -166,48 +241,107 @@ def _solve_lp(
     )
 
 
+def _solve_highs(
+    problem: MatchingProblem, cands: Candidates, net: _Network, per_slot: int
+) -> npt.NDArray[np.int64]:
+    """Column generation on the LP with HiGHS (exact in floating point; slower than OR-tools)."""
+    e = net.edges
+    if e.shape[0] == 0:
+        return e
+    sub = _take(cands, e)
+    active = e[_initial_columns(sub, net.need_q, per_slot, net.value)]
+    is_active = np.zeros(e.shape[0], dtype=bool)
+    is_active[np.searchsorted(e, active)] = True
+    for _ in range(200):
+        cols = e[is_active]
+        x, pi_n, pi_o, pi_v = _solve_lp(problem, cands, net, cols)
+        reduced = -net.value - (
+            pi_n[cands.need[e]] + pi_o[cands.offer[e]] + pi_v[cands.volunteer[e]]
+        )
+        enter = (~is_active) & (reduced < -_TOL)
+        if not enter.any():
+            break
+        is_active |= enter
+    else:
+        raise AnalysisError("column generation did not converge in 200 rounds")
+    if np.abs(x - np.round(x)).max(initial=0.0) > 1e-6:
+        return _solve_milp(problem, cands, net)
+    return cols[np.round(x) > 0.5]
+
+
 def _solve_milp(
-    problem: MatchingProblem,
-    cands: Candidates,
-    value: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    slot_vol: npt.NDArray[np.int64],
-    slot_val: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    """Fallback: the same model as an integer program (only used if the LP vertex is fractional)."""
+    problem: MatchingProblem, cands: Candidates, net: _Network
+) -> npt.NDArray[np.int64]:
+    """Fallback: the same model as an integer program (only if an LP vertex came out fractional)."""
     n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
-    k, s = len(cands), slot_vol.shape[0]
+    e = net.edges
+    k, s = e.shape[0], net.slot_vol.shape[0]
     ar = np.arange(k)
+    rows = np.concatenate(
+        (
+            cands.need[e],
+            n_need + cands.offer[e],
+            n_need + n_off + cands.volunteer[e],
+            n_need + n_off + net.slot_vol,
+        )
+    )
     a = sparse.csr_array(
         (
             np.concatenate((np.ones(3 * k), -np.ones(s))),
-            (
-                np.concatenate(
-                    (
-                        cands.need,
-                        n_need + cands.offer,
-                        n_need + n_off + cands.volunteer,
-                        n_need + n_off + slot_vol,
-                    )
-                ),
-                np.concatenate((ar, ar, ar, k + np.arange(s))),
-            ),
+            (rows, np.concatenate((ar, ar, ar, k + np.arange(s)))),
         ),
         shape=(n_need + n_off + n_vol, k + s),
     )
-    ub = np.concatenate((problem.need_quantity, problem.offer_capacity, np.zeros(n_vol))).astype(
-        np.float64
-    )
+    ub = np.concatenate((net.need_q, net.offer_cap, np.zeros(n_vol))).astype(np.float64)
     lb = np.concatenate((np.full(n_need + n_off, -np.inf), np.zeros(n_vol)))
     res = milp(
-        -np.concatenate((value, slot_val)),
+        -np.concatenate((net.value, net.slot_val)),
         constraints=LinearConstraint(a, lb, ub),
         integrality=np.ones(k + s),
-        bounds=Bounds(np.concatenate((lower, np.zeros(s))), np.ones(k + s)),
+        bounds=Bounds(0.0, 1.0),
     )
     if res.status != 0 or res.x is None:
         raise AnalysisError(f"the assignment could not be solved: {res.message}")
-    return np.asarray(res.x[:k])
+    out: npt.NDArray[np.int64] = e[np.round(res.x[:k]) > 0.5]
+    return out
+
+
+def _free_network(
+    problem: MatchingProblem,
+    cands: Candidates,
+    config: MatchConfig,
+    fixed_rows: npt.NDArray[np.int64],
+) -> _Network:
+    """Capacities left after the fixed pairs, the free candidate rows, and the volunteer slots."""
+    n_vol = len(problem.volunteer_ids)
+    need_q = problem.need_quantity - np.bincount(
+        cands.need[fixed_rows], minlength=len(problem.needs)
+    )
+    offer_cap = problem.offer_capacity - np.bincount(
+        cands.offer[fixed_rows], minlength=len(problem.offers)
+    )
+    vol_fixed = np.bincount(cands.volunteer[fixed_rows], minlength=n_vol)
+    taken = problem.vol_taken + vol_fixed
+    remaining = np.maximum(problem.vol_cap - taken, 0)
+    free = np.ones(len(cands), dtype=bool)
+    free[fixed_rows] = False
+    free &= (
+        (need_q[cands.need] > 0) & (offer_cap[cands.offer] > 0) & (remaining[cands.volunteer] > 0)
+    )
+    edges = np.flatnonzero(free)
+    value = cands.score[edges].copy()
+    if config.objective == "urgent_first":
+        bonus = 1.0 + float(problem.need_quantity.sum())
+        value += bonus * (problem.need_urgency[cands.need[edges]] >= config.urgent_level)
+    # volunteer slots: as many as the volunteer can still take and could possibly use
+    degree = np.bincount(cands.volunteer[edges], minlength=n_vol)
+    reach = np.bincount(problem.offer_vol, weights=offer_cap, minlength=n_vol).astype(np.int64)
+    slots = np.minimum(np.minimum(remaining, degree), reach)
+    slot_vol = np.repeat(np.arange(n_vol), slots)
+    k_in = np.arange(slot_vol.shape[0]) - np.repeat(np.cumsum(slots) - slots, slots) + 1
+    j = taken[slot_vol] + k_in
+    slot_val = cands.weights[6] * (1.0 - (j - 1) / np.maximum(problem.vol_cap[slot_vol], 1))
+    return _Network(edges, value, need_q, offer_cap, slot_vol, slot_val)
 
 
 def optimal_assignment(
@@ -217,6 +351,7 @@ def optimal_assignment(
     candidates: Candidates | None = None,
     fixed: Iterable[tuple[str, str]] = (),
     forbidden: Iterable[tuple[str, str]] = (),
+    solver: Literal["auto", "ortools", "highs"] = "auto",
     initial_per_slot: int = 6,
 ) -> MatchResult:
     """Maximum-score assignment of offers to needs under capacities and monthly caps.
@@ -234,33 +369,37 @@ def optimal_assignment(
         constraint (the dispatcher knows best) but not a capacity, cap or need quantity.
     forbidden : iterable of (need_id, offer_id)
         Pairs that must not be used.
+    solver : {"auto", "ortools", "highs"}
+        ``"ortools"``: min-cost flow (OR-tools, optional dependency), exact for the scores rounded
+        to 1e-9. ``"highs"``: the LP by column generation with SciPy's HiGHS, exact in floating
+        point, slower on large inputs. ``"auto"``: OR-tools when installed, else HiGHS.
     initial_per_slot : int
-        Columns per need slot in the first restricted LP (speed only; the result is exact).
+        HiGHS only: columns per need slot in the first restricted LP (speed, not the result).
 
     Returns
     -------
     MatchResult
-        Method ``"lp-highs"``; every suggestion carries its components and reasons.
+        Method ``"min-cost-flow"`` or ``"lp-highs"``; every suggestion carries components and
+        reasons.
 
     Raises
     ------
     InputError
         Unknown ids in ``fixed``/``forbidden``, or fixed pairs exceeding a capacity.
     AnalysisError
-        The solver failed.
+        The solver failed, or ``solver="ortools"`` without OR-tools installed.
     """
     config = config or MatchConfig()
     cands = candidates if candidates is not None else build_candidates(problem, config)
     fixed_pairs = _resolve_pairs(problem, fixed, "fixed")
-    forbid = set(_resolve_pairs(problem, forbidden, "forbidden"))
-    index = cands.pair_index()
+    forbid = set(_resolve_pairs(problem, forbidden, "forbidden")) - set(fixed_pairs)
     if forbid:
         drop = np.array(
             [(int(a), int(b)) in forbid for a, b in zip(cands.need, cands.offer, strict=True)],
             dtype=bool,
         )
         cands = _take(cands, ~drop)
-        index = cands.pair_index()
+    index = cands.pair_index() if fixed_pairs else {}
     extra = sorted({p for p in fixed_pairs if p not in index})
     if extra:
         arr = np.array(extra, dtype=np.int64)
@@ -268,49 +407,23 @@ def optimal_assignment(
         index = cands.pair_index()
     fixed_rows = np.array(sorted({index[p] for p in fixed_pairs}), dtype=np.int64)
     _check_fixed(problem, cands, fixed_rows)
+    net = _free_network(problem, cands, config, fixed_rows)
 
-    lower = np.zeros(len(cands))
-    lower[fixed_rows] = 1.0
-    value = cands.score.copy()
-    if config.objective == "urgent_first":
-        bonus = 1.0 + float(problem.need_quantity.sum())
-        value += bonus * (problem.need_urgency[cands.need] >= config.urgent_level)
-    # volunteer slots: as many as the volunteer can still take and could possibly use
-    degree = np.bincount(cands.volunteer, minlength=len(problem.volunteer_ids))
-    offer_cap = np.bincount(
-        problem.offer_vol, weights=problem.offer_capacity, minlength=len(problem.volunteer_ids)
-    )
-    slots = np.minimum(np.minimum(problem.vol_remaining, degree), offer_cap.astype(np.int64))
-    slot_vol = np.repeat(np.arange(slots.shape[0]), slots)
-    k_in = np.arange(slot_vol.shape[0]) - np.repeat(np.cumsum(slots) - slots, slots) + 1
-    j = problem.vol_taken[slot_vol] + k_in
-    slot_val = cands.weights[6] * (1.0 - (j - 1) / np.maximum(problem.vol_cap[slot_vol], 1))
-
-    active = _initial_columns(cands, problem.need_quantity, initial_per_slot)
-    active[fixed_rows] = True
-    for _ in range(100):
-        cols = np.flatnonzero(active)
-        x, pi_n, pi_o, pi_v = _solve_lp(
-            problem, cands, value, cols, lower, slots, slot_vol, slot_val
-        )
-        reduced = -value - (pi_n[cands.need] + pi_o[cands.offer] + pi_v[cands.volunteer])
-        enter = (~active) & (reduced < -_TOL)
-        if not enter.any():
-            break
-        active |= enter
-    else:
-        raise AnalysisError("column generation did not converge in 100 rounds")
-
-    chosen_x = np.zeros(len(cands))
-    chosen_x[cols] = x
-    if np.abs(chosen_x - np.round(chosen_x)).max(initial=0.0) > 1e-6:
-        chosen_x = _solve_milp(problem, cands, value, lower, slot_vol, slot_val)
-    rows = np.flatnonzero(np.round(chosen_x) > 0.5)
+    chosen = None
+    method = "min-cost-flow"
+    if solver in ("auto", "ortools"):
+        chosen = _solve_ortools(problem, cands, net)
+        if chosen is None and solver == "ortools":
+            raise AnalysisError("OR-tools is not installed or could not solve; use solver='highs'")
+    if chosen is None:
+        chosen = _solve_highs(problem, cands, net, initial_per_slot)
+        method = "lp-highs"
+    rows = np.concatenate((fixed_rows, chosen))
     return make_result(
         problem,
         cands,
         rows,
-        method="lp-highs",
+        method=method,
         config=config,
         fixed=frozenset(int(r) for r in fixed_rows),
     )

@@ -38,6 +38,7 @@ __all__ = [
 
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
+_BANDS = 4
 
 
 def unit_vectors(
@@ -108,17 +109,14 @@ def _overlap(
     if has.any():
         rows = np.flatnonzero(has)
         c = cnt[rows]
-        rep = np.repeat(rows, c)
-        first = np.repeat(problem.win_ptr[offer[rows]], c)
-        within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(c) - c, c)
-        w = first + within
-        ov = np.clip(
-            np.minimum(ne[rep], problem.win_end[w]) - np.maximum(ns[rep], problem.win_start[w]),
-            0,
-            None,
+        pos = np.repeat(np.arange(rows.shape[0]), c)
+        w = np.repeat(problem.win_ptr[offer[rows]] - (np.cumsum(c) - c), c) + np.arange(
+            pos.shape[0]
         )
+        r = rows[pos]
+        ov = np.minimum(ne[r], problem.win_end[w]) - np.maximum(ns[r], problem.win_start[w])
         out = out.copy()
-        out[rows] = np.bincount(np.searchsorted(rows, rep), weights=ov, minlength=rows.shape[0])
+        out[rows] = np.bincount(pos, weights=np.maximum(ov, 0.0), minlength=rows.shape[0])
     result: npt.NDArray[np.float64] = out
     return result
 
@@ -155,16 +153,18 @@ def build_candidates(problem: MatchingProblem, config: MatchConfig | None = None
             offers_k = offers_k[problem.offer_vetted[offers_k]]
         if needs_k.size == 0 or offers_k.size == 0:
             continue
-        t_off = cKDTree(offer_xyz[offers_k])
         t_need = cKDTree(need_xyz[needs_k])
-        pairs = t_off.sparse_distance_matrix(
-            t_need, float(offer_chord[offers_k].max()), output_type="ndarray"
-        )
-        o = offers_k[pairs["i"]]
-        keep = pairs["v"] <= offer_chord[o]
-        parts_o.append(o[keep])
-        parts_n.append(needs_k[pairs["j"][keep]])
-        parts_c.append(pairs["v"][keep])
+        # offers in radius bands, so each band's query overshoots its members' radii little
+        by_radius = offers_k[np.argsort(offer_chord[offers_k], kind="stable")]
+        for band in np.array_split(by_radius, min(_BANDS, by_radius.shape[0])):
+            pairs = cKDTree(offer_xyz[band]).sparse_distance_matrix(
+                t_need, float(offer_chord[band[-1]]), output_type="ndarray"
+            )
+            o = band[pairs["i"]]
+            keep = pairs["v"] <= offer_chord[o]
+            parts_o.append(o[keep])
+            parts_n.append(needs_k[pairs["j"][keep]])
+            parts_c.append(pairs["v"][keep])
     if parts_n:
         need = np.concatenate(parts_n).astype(np.int64)
         offer = np.concatenate(parts_o).astype(np.int64)
@@ -184,7 +184,7 @@ def build_candidates(problem: MatchingProblem, config: MatchConfig | None = None
     overlap = _overlap(problem, need, offer)
     keep = overlap > 0
     need, offer, chord, overlap = need[keep], offer[keep], chord[keep], overlap[keep]
-    order = np.lexsort((offer, need))
+    order = np.argsort(need * max(len(problem.offers), 1) + offer, kind="stable")
     need, offer, chord, overlap = need[order], offer[order], chord[order], overlap[order]
 
     dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
@@ -220,10 +220,13 @@ def score_pairs(
         overlap_s = _overlap(problem, need, offer)
     comp = np.zeros((need.shape[0], len(COMPONENTS)))
     comp[:, 0] = np.clip(1.0 - distance_km / problem.offer_maxkm[offer], 0.0, 1.0)
-    wanted = problem.need_skills[need] | problem.need_access[need]
-    n_wanted = popcount(wanted)
-    n_cov = popcount(wanted & problem.offer_skills[offer])
-    comp[:, 1] = np.where(n_wanted > 0, n_cov / np.maximum(n_wanted, 1), 1.0)
+    comp[:, 1] = 1.0
+    wants: npt.NDArray[np.bool_] = problem.need_skills.any(axis=1) | problem.need_access.any(axis=1)
+    sel = np.flatnonzero(wants[need])
+    if sel.size:
+        wanted = problem.need_skills[need[sel]] | problem.need_access[need[sel]]
+        n_cov = popcount(wanted & problem.offer_skills[offer[sel]])
+        comp[sel, 1] = n_cov / popcount(wanted)
     shares_lang = (problem.need_lang[need] & problem.offer_lang[offer]).any(axis=1)
     comp[:, 2] = np.where(problem.need_lang[need].any(axis=1), shares_lang, 1.0)
     comp[:, 3] = np.clip(overlap_s / (problem.need_end[need] - problem.need_start[need]), 0.0, 1.0)

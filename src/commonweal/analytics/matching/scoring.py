@@ -171,6 +171,9 @@ def popcount(masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Number of set bits per row of a ``(n, words)`` uint64 mask array."""
     if masks.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
+    if hasattr(np, "bitwise_count"):  # numpy >= 2
+        fast: npt.NDArray[np.int64] = np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
+        return fast
     as_bytes = np.ascontiguousarray(masks).view(np.uint8).reshape(masks.shape[0], -1)
     out: npt.NDArray[np.int64] = _POP8[as_bytes].sum(axis=1)
     return out
@@ -189,7 +192,15 @@ def _language_name(code: str) -> str:
 
 
 def _tag_list(problem: MatchingProblem, mask: npt.NDArray[np.uint64]) -> list[str]:
-    return [t for b, t in enumerate(problem.tags) if int(mask[b >> 6]) >> (b & 63) & 1]
+    bits = 0
+    for k, word in enumerate(mask.tolist()):
+        bits |= int(word) << (64 * k)
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(problem.tags[low.bit_length() - 1])
+        bits ^= low
+    return out
 
 
 def _hours(seconds: float) -> str:
