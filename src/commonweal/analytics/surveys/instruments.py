@@ -29,6 +29,7 @@ __all__ = [
     "ResponseOption",
     "Subscale",
     "instrument_from_dict",
+    "instrument_to_dict",
     "list_instruments",
     "load_instrument",
     "read_conversion_table",
@@ -38,7 +39,7 @@ __all__ = [
 
 Scoring = Literal["sum", "mean", "item"]
 LICENCE_BASES = ("open-licence", "free-non-commercial", "published-no-licence-found",
-                 "proprietary")
+                 "proprietary", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,45 @@ def instrument_from_dict(d: dict[str, Any], where: str = "<dict>") -> Instrument
         items=tuple(items), subscales=tuple(subs), instructions=d.get("instructions"),
         notes=d.get("notes"),
     )
+
+
+def instrument_to_dict(inst: Instrument) -> dict[str, Any]:
+    """The inverse of :func:`instrument_from_dict`: a TOML-shaped document (options inline)."""
+    doc: dict[str, Any] = {"id": inst.id, "name": inst.name, "citation": inst.citation}
+    if inst.instructions:
+        doc["instructions"] = inst.instructions
+    if inst.notes:
+        doc["notes"] = inst.notes
+    lic: dict[str, Any] = {"basis": inst.licence.basis, "text_shipped": inst.licence.text_shipped,
+                           "statement": inst.licence.statement}
+    if inst.licence.url:
+        lic["url"] = inst.licence.url
+    doc["licence"] = lic
+    items = []
+    for it in inst.items:
+        d: dict[str, Any] = {"id": it.id}
+        if it.text is not None:
+            d["text"] = it.text
+        if it.reverse:
+            d["reverse"] = True
+        d["options"] = [{"value": o.value, "label": o.label} for o in it.options]
+        items.append(d)
+    doc["items"] = items
+    subs = []
+    for sub in inst.subscales:
+        sd: dict[str, Any] = {"id": sub.id, "name": sub.name, "items": list(sub.items),
+                              "scoring": sub.scoring,
+                              "missing": {"rule": sub.missing.rule,
+                                          "min_answered": sub.missing.min_answered,
+                                          "source": sub.missing.source}}
+        if sub.bands:
+            sd["bands"] = [{k: v for k, v in asdict(b).items() if v is not None}
+                           for b in sub.bands]
+        if sub.conversion_note:
+            sd["conversion_note"] = sub.conversion_note
+        subs.append(sd)
+    doc["subscales"] = subs
+    return doc
 
 
 def read_instrument_file(path: str | Path) -> Instrument:
