@@ -32,7 +32,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np  # noqa: E402
 
 from commonweal.analytics.matching import (  # noqa: E402
-    CATEGORIES,
     MatchConfig,
     Need,
     Offer,
@@ -65,7 +64,9 @@ def _points(rng: np.random.Generator, n: int, hubs: np.ndarray) -> tuple[np.ndar
     return lat, lon
 
 
-def make_city(n_needs: int, n_offers: int, seed: int) -> tuple[list[Need], list[Offer], list[VolunteerState]]:
+def make_city(
+    n_needs: int, n_offers: int, seed: int
+) -> tuple[list[Need], list[Offer], list[VolunteerState]]:
     """Generate the synthetic city (deterministic in ``seed``)."""
     rng = np.random.default_rng(seed)
     hubs = np.column_stack(
@@ -162,8 +163,8 @@ def main() -> None:
         t_greedy.append(t3 - t2)
     med = statistics.median
     total = med(a + b for a, b in zip(t_cand, t_opt, strict=True))
-    print(f"needs {len(needs):,}  offers {len(offers):,}  volunteers {len(problem.volunteer_ids):,}  "
-          f"candidate pairs {len(cands):,}")  # fmt: skip
+    n_vol = len(problem.volunteer_ids)
+    print(f"needs {len(needs):,}  offers {len(offers):,}  volunteers {n_vol:,}  pairs {len(cands):,}")
     print(f"validate + arrays        {t_prepare:7.3f} s (once)")
     print(f"candidate generation     {med(t_cand):7.3f} s (median of {args.repeat})")
     print(f"optimal assignment       {med(t_opt):7.3f} s")

@@ -221,7 +221,7 @@ def score_pairs(
     comp = np.zeros((need.shape[0], len(COMPONENTS)))
     comp[:, 0] = np.clip(1.0 - distance_km / problem.offer_maxkm[offer], 0.0, 1.0)
     comp[:, 1] = 1.0
-    wants: npt.NDArray[np.bool_] = problem.need_skills.any(axis=1) | problem.need_access.any(axis=1)
+    wants = np.asarray((problem.need_skills | problem.need_access).any(axis=1), dtype=bool)
     sel = np.flatnonzero(wants[need])
     if sel.size:
         wanted = problem.need_skills[need[sel]] | problem.need_access[need[sel]]
