@@ -164,7 +164,7 @@ def main() -> None:
     med = statistics.median
     total = med(a + b for a, b in zip(t_cand, t_opt, strict=True))
     n_vol = len(problem.volunteer_ids)
-    print(f"needs {len(needs):,}  offers {len(offers):,}  volunteers {n_vol:,}  pairs {len(cands):,}")
+    print(f"needs {len(needs):,}  offers {len(offers):,}  volunteers {n_vol:,}  pairs {len(cands):,}")  # noqa: E501
     print(f"validate + arrays        {t_prepare:7.3f} s (once)")
     print(f"candidate generation     {med(t_cand):7.3f} s (median of {args.repeat})")
     print(f"optimal assignment       {med(t_opt):7.3f} s")
