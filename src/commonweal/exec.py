@@ -89,7 +89,9 @@ class Executor:
         dask_processes: bool = False,
     ) -> None:
         if backend not in BACKENDS:
-            raise ConfigurationError(f"unknown executor backend {backend!r}; use one of {', '.join(BACKENDS)}")
+            raise ConfigurationError(
+                f"unknown executor backend {backend!r}; use one of {', '.join(BACKENDS)}"
+            )
         self.backend = backend
         self.workers = workers or os.cpu_count() or 1
         self.address = address
@@ -151,8 +153,8 @@ class Executor:
         """``[fn(item) for item in items]`` on the backend, in item order.
 
         With ``seed``, task k is called as ``fn(item, seed=SeedSequence(seed).spawn(n)[k])``.
-        With ``shared``, as ``fn(item, shared=obj)``. ``on_done(1)`` is called as each task
-        finishes (for a progress bar). ``fn`` must be a module-level function for the
+        With ``shared``, as ``fn(item, shared=obj)``. ``on_done(k)`` is called with the index k of
+        each task as it finishes (progress bars). ``fn`` must be a module-level function for the
         processes and process-based Dask backends.
         """
         items = list(items)
@@ -165,10 +167,10 @@ class Executor:
         use_shared = shared is not _NOTHING
         if self.backend == "serial" or len(items) <= 1 and self.backend != "dask":
             out: list[T] = []
-            for item, s in zip(items, seeds, strict=True):
+            for k, (item, s) in enumerate(zip(items, seeds, strict=True)):
                 out.append(_call_dask(fn, item, s, shared))
                 if on_done:
-                    on_done(1)
+                    on_done(k)
             return out
         if self.backend == "processes":
             methods = mp.get_all_start_methods()
@@ -187,7 +189,7 @@ class Executor:
                 for f in as_completed(futs):
                     results[futs[f]] = f.result()
                     if on_done:
-                        on_done(1)
+                        on_done(futs[f])
             return results
         client = self._dask_client()
         extra: list[Any] = []
@@ -200,6 +202,7 @@ class Executor:
         if on_done:
             from distributed import as_completed as dask_completed
 
-            for _ in dask_completed(futures):
-                on_done(1)
+            index = {f.key: k for k, f in enumerate(futures)}
+            for f in dask_completed(futures):
+                on_done(index[f.key])
         return list(client.gather(futures))

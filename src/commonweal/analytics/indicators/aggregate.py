@@ -89,7 +89,9 @@ def aggregate(
         raise AnalysisError(f"unknown missing-value rule {missing!r}; use 'any' or 'threshold'")
     if method == "copeland":
         if x.ndim != 2:
-            raise AnalysisError("copeland aggregation is available for nodes whose inputs are indicators")
+            raise AnalysisError(
+                "copeland aggregation is available for nodes whose inputs are indicators"
+            )
         out = np.column_stack([copeland(x, w[:, b]) for b in range(w.shape[1])])
     else:
         validf = valid.astype(np.float64)
@@ -114,6 +116,10 @@ def aggregate(
                 raise AnalysisError(
                     f"unknown aggregation {method!r}; use one of {', '.join(AGGREGATIONS)}"
                 )
-            out = np.nan_to_num(out, nan=np.nan, posinf=np.nan, neginf=np.nan) if method != "harmonic" else np.where(np.isinf(out), 0.0, out)
+            out = (
+                np.nan_to_num(out, nan=np.nan, posinf=np.nan, neginf=np.nan)
+                if method != "harmonic"
+                else np.where(np.isinf(out), 0.0, out)
+            )
     out = np.where(np.broadcast_to(drop, out.shape), np.nan, out)
     return np.asarray(out, dtype=np.float64)

@@ -96,7 +96,11 @@ def prepare_frame(spec: IndexSpec, frame: pl.DataFrame, file: str | None = None)
         needed.append(spec.period)
     for c in needed:
         if c not in frame.columns:
-            problems.append(Problem(f"column {c!r} is missing (the spec {spec.id!r} needs it)", file=file, field=c))
+            problems.append(
+                Problem(
+                    f"column {c!r} is missing (the spec {spec.id!r} needs it)", file=file, field=c
+                )
+            )
     if problems:
         raise InputError(f"the data do not fit index specification {spec.id!r}", problems)
     unit = pl.col(spec.unit).cast(pl.Utf8)
@@ -115,7 +119,9 @@ def prepare_frame(spec: IndexSpec, frame: pl.DataFrame, file: str | None = None)
             e = pl.when(s == "").then(None).otherwise(s).cast(pl.Float64, strict=False)
             bad = frame.with_row_index("_row").filter(e.is_null() & s.is_not_null() & (s != ""))
             for r in bad.head(20).iter_rows(named=True):
-                problems.append(Problem(f"not a number: {r[c]!r}", file=file, row=int(r["_row"]) + 2, field=c))
+                problems.append(
+                    Problem(f"not a number: {r[c]!r}", file=file, row=int(r["_row"]) + 2, field=c)
+                )
         if spec.sentinels:
             e = pl.when(e.is_in(list(spec.sentinels))).then(None).otherwise(e)
         exprs.append(e.alias(c))
@@ -234,7 +240,11 @@ def evaluate_tree(
             W = np.asarray(weights[node.code], dtype=np.float64)
         else:
             W = np.array([[leaf_w.get(k, node_w.get(k, 1.0))] for k in kids])
-        method = aggregation if isinstance(aggregation, str) else (aggregation or {}).get(node.code, node.aggregation)
+        method = (
+            aggregation
+            if isinstance(aggregation, str)
+            else (aggregation or {}).get(node.code, node.aggregation)
+        )
         if all(k in leaf_pos for k in kids):
             X: FloatArray = L[:, [leaf_pos[k] for k in kids]]
         else:
@@ -252,7 +262,11 @@ def evaluate_tree(
             score = round_values(score, node.score_round, spec.rounding)
         normed: FloatArray | None = None
         if node.normalisation is not None:
-            skip = (not normalise_root and node.code == spec.root and node.normalisation.method in _MONOTONE)
+            skip = (
+                not normalise_root
+                and node.code == spec.root
+                and node.normalisation.method in _MONOTONE
+            )
             if not skip:
                 normed = _normalise_columns(score, node.normalisation, leaves.groups)
                 if rounding:
@@ -310,7 +324,9 @@ def compute(spec: IndexSpec, frame: pl.DataFrame, *, file: str | None = None) ->
     for node in _post_order(spec):
         acc: list[str] = []
         for k in node.children:
-            acc += leaves_under.get(k, [k] if k in flags or any(i.code == k for i in spec.indicators) else [])
+            acc += leaves_under.get(
+                k, [k] if k in flags or any(i.code == k for i in spec.indicators) else []
+            )
         leaves_under[node.code] = acc
         score, normed = tree[node.code]
         if node.score_output:
@@ -335,7 +351,12 @@ def compute(spec: IndexSpec, frame: pl.DataFrame, *, file: str | None = None) ->
         v = cols[c]
         if c in int_cols:
             s = pl.Series(c, np.where(np.isnan(v), 0, v).astype(np.int64)).to_frame()
-            ser = s.select(pl.when(pl.Series(np.isnan(v))).then(None if sent is None else int(sent)).otherwise(pl.col(c)).alias(c)).to_series()
+            ser = s.select(
+                pl.when(pl.Series(np.isnan(v)))
+                .then(None if sent is None else int(sent))
+                .otherwise(pl.col(c))
+                .alias(c)
+            ).to_series()
         else:
             ser = pl.Series(c, np.where(np.isnan(v), np.nan if sent is None else sent, v))
             if sent is None:
@@ -343,4 +364,6 @@ def compute(spec: IndexSpec, frame: pl.DataFrame, *, file: str | None = None) ->
         data[c] = ser
     root = spec.node(spec.root)
     index_col = root.output or root.score_output or ordered[-1]
-    return IndexResult(spec_id=spec.id, unit=spec.unit, index_column=index_col, frame=pl.DataFrame(data))
+    return IndexResult(
+        spec_id=spec.id, unit=spec.unit, index_column=index_col, frame=pl.DataFrame(data)
+    )

@@ -80,7 +80,9 @@ class Treatment:
         }
 
 
-def impute(x: FloatArray, spec: Imputation, groups: NDArray[np.object_] | None = None) -> FloatArray:
+def impute(
+    x: FloatArray, spec: Imputation, groups: NDArray[np.object_] | None = None
+) -> FloatArray:
     """Fill missing values within one period (panel methods are applied by :func:`impute_panel`)."""
     x = np.asarray(x, dtype=np.float64).copy()
     miss = np.isnan(x)
@@ -104,7 +106,9 @@ def impute(x: FloatArray, spec: Imputation, groups: NDArray[np.object_] | None =
     raise AnalysisError(f"unknown imputation {m!r}; use one of {', '.join(IMPUTATION_METHODS)}")
 
 
-def impute_panel(values: FloatArray, periods: FloatArray, units: NDArray[np.object_], method: str) -> FloatArray:
+def impute_panel(
+    values: FloatArray, periods: FloatArray, units: NDArray[np.object_], method: str
+) -> FloatArray:
     """Fill a unit's missing periods from its own other periods.
 
     ``values``, ``periods`` and ``units`` are aligned 1-D arrays (one row per unit-period).
@@ -174,4 +178,6 @@ def treat(x: FloatArray, spec: Treatment) -> FloatArray:
                 v = np.where(v == s[0], s[s > s[0]].min() if (s > s[0]).any() else s[0], v)
         x[ok] = v
         return x
-    raise AnalysisError(f"unknown treatment {spec.method!r}; use one of {', '.join(TREATMENT_METHODS)}")
+    raise AnalysisError(
+        f"unknown treatment {spec.method!r}; use one of {', '.join(TREATMENT_METHODS)}"
+    )

@@ -67,7 +67,12 @@ class SensitivityResult:
         )
 
     def to_dict(self) -> dict[str, object]:
-        return {"n_base": self.n_base, "n_runs": self.n_runs, "seed": self.seed, "factors": self.frame().to_dicts()}
+        return {
+            "n_base": self.n_base,
+            "n_runs": self.n_runs,
+            "seed": self.seed,
+            "factors": self.frame().to_dicts(),
+        }
 
 
 def _factor_layout(model: UncertaintyModel) -> list[tuple[str, int]]:
@@ -141,7 +146,9 @@ def run_sensitivity(
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # non-power-of-two N is allowed, just less balanced
+        warnings.simplefilter(
+            "ignore", UserWarning
+        )  # non-power-of-two N is allowed, just less balanced
         base = sampler.random(n_base)
     a, b = base[:, :dims], base[:, dims:]
     mats = [a, b]
@@ -163,7 +170,11 @@ def run_sensitivity(
     boots = rng.integers(0, n_base, size=(n_bootstrap, n_base))
     for i in range(d):
         s1[i], st[i] = _indices(y[0], y[1], y[2 + i])
-        bs = np.array([_indices(y[0][r], y[1][r], y[2 + i][r]) for r in boots]) if n_bootstrap else np.zeros((1, 2))
+        bs = (
+            np.array([_indices(y[0][r], y[1][r], y[2 + i][r]) for r in boots])
+            if n_bootstrap
+            else np.zeros((1, 2))
+        )
         ci1[i] = np.quantile(bs[:, 0], [0.025, 0.975])
         cit[i] = np.quantile(bs[:, 1], [0.025, 0.975])
     return SensitivityResult(

@@ -145,7 +145,9 @@ class IndexSpec:
 class _Reader:
     """Pulls typed keys out of one TOML table, collecting located problems."""
 
-    def __init__(self, table: dict[str, Any], where: str, file: str | None, problems: list[Problem]):
+    def __init__(
+        self, table: dict[str, Any], where: str, file: str | None, problems: list[Problem]
+    ):
         self.t, self.where, self.file, self.problems = table, where, file, problems
         self.used: set[str] = set()
 
@@ -220,7 +222,9 @@ def _normalisation(r: _Reader, key: str) -> Normalisation | None:
     return spec
 
 
-def _indicator(item: dict[str, Any], where: str, file: str | None, problems: list[Problem]) -> Indicator:
+def _indicator(
+    item: dict[str, Any], where: str, file: str | None, problems: list[Problem]
+) -> Indicator:
     r = _Reader(item, where, file, problems)
     code = r.get("code", str, "")
     imp_raw = r.get("impute", (str, dict), "none")
@@ -246,7 +250,9 @@ def _indicator(item: dict[str, Any], where: str, file: str | None, problems: lis
     fl = r.get("flag", dict)
     if fl is not None:
         fr = _Reader(fl, f"{where}.flag", file, problems)
-        flag = Flag(fr.choice("op", _FLAG_OPS, ">="), fr.get("threshold", float, 0.9), fr.get("output", str))
+        flag = Flag(
+            fr.choice("op", _FLAG_OPS, ">="), fr.get("threshold", float, 0.9), fr.get("output", str)
+        )
         fr.unknown(fr.used)
     direction = r.get("direction", int, 1)
     if direction not in (1, -1):
@@ -320,12 +326,22 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
     d_ind = defaults.get("indicator", {}) if isinstance(defaults, dict) else {}
     d_node = defaults.get("node", {}) if isinstance(defaults, dict) else {}
     nodes = [
-        _node(_merged(d_node, n, str(n.get("code", ""))), f"[[node]] #{k + 1} {n.get('code', '')!r}", file, problems)
+        _node(
+            _merged(d_node, n, str(n.get("code", ""))),
+            f"[[node]] #{k + 1} {n.get('code', '')!r}",
+            file,
+            problems,
+        )
         for k, n in enumerate(raw_nodes)
         if isinstance(n, dict)
     ]
     inds = [
-        _indicator(_merged(d_ind, i, str(i.get("code", ""))), f"[[indicator]] #{k + 1} {i.get('code', '')!r}", file, problems)
+        _indicator(
+            _merged(d_ind, i, str(i.get("code", ""))),
+            f"[[indicator]] #{k + 1} {i.get('code', '')!r}",
+            file,
+            problems,
+        )
         for k, i in enumerate(raw_inds)
         if isinstance(i, dict)
     ]
@@ -336,12 +352,26 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
     for it in [*nodes, *inds]:
         if it.parent is not None and it.parent not in node_codes:
             kind = "node" if isinstance(it, Node) else "indicator"
-            problems.append(Problem(f"{kind} {it.code!r}: parent {it.parent!r} is not a node", file=file, field="parent"))
+            problems.append(
+                Problem(
+                    f"{kind} {it.code!r}: parent {it.parent!r} is not a node",
+                    file=file,
+                    field="parent",
+                )
+            )
     roots = [n.code for n in nodes if n.parent is None]
     if len(roots) != 1:
-        problems.append(Problem(f"the tree needs exactly one root node (no parent), found {roots}", file=file, field="parent"))
+        problems.append(
+            Problem(
+                f"the tree needs exactly one root node (no parent), found {roots}",
+                file=file,
+                field="parent",
+            )
+        )
     if not inds:
-        problems.append(Problem("the spec has no [[indicator]] tables", file=file, field="indicator"))
+        problems.append(
+            Problem("the spec has no [[indicator]] tables", file=file, field="indicator")
+        )
     children: dict[str, list[str]] = {n.code: [] for n in nodes}
     for it in [*nodes, *inds]:
         if it.parent in children:
@@ -355,7 +385,9 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
         seen, p = {n.code}, n.parent
         while p is not None and p in parent_of:
             if p in seen:
-                problems.append(Problem(f"node {n.code!r} is in a cycle of parents", file=file, field="parent"))
+                problems.append(
+                    Problem(f"node {n.code!r} is in a cycle of parents", file=file, field="parent")
+                )
                 break
             seen.add(p)
             p = parent_of[p]
@@ -368,9 +400,7 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
         name=ir.get("name", str, ""),
         unit=ir.get("unit", str, "unit"),
         root=roots[0] if len(roots) == 1 else "",
-        nodes=tuple(
-replace(n, children=tuple(children.get(n.code, []))) for n in nodes
-        ),
+        nodes=tuple(replace(n, children=tuple(children.get(n.code, []))) for n in nodes),
         indicators=tuple(inds),
         period=ir.get("period", str),
         unit_width=ir.get("unit_width", int),
@@ -385,7 +415,9 @@ replace(n, children=tuple(children.get(n.code, []))) for n in nodes
     if not spec.id:
         ir.bad("id", "[index] needs an 'id'")
     if problems:
-        raise SpecError(f"index specification {file or ''} is not valid".replace("  ", " "), problems)
+        raise SpecError(
+            f"index specification {file or ''} is not valid".replace("  ", " "), problems
+        )
     return spec
 
 
@@ -407,7 +439,9 @@ def load_spec(name_or_path: str | Path) -> IndexSpec:
             raise SpecError(f"no such index specification file: {p}")
         text, file = p.read_text(encoding="utf-8"), str(p)
     else:
-        res = resources.files("commonweal.analytics.indicators").joinpath("specs", f"{name_or_path}.toml")
+        res = resources.files("commonweal.analytics.indicators").joinpath(
+            "specs", f"{name_or_path}.toml"
+        )
         if not res.is_file():
             known = ", ".join(bundled_specs())
             raise SpecError(f"unknown index specification {str(name_or_path)!r}; bundled: {known}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -100,10 +99,14 @@ class UncertaintyModel:
     nominal_weights: dict[str, FloatArray]
 
     @classmethod
-    def build(cls, spec: IndexSpec, frame: pl.DataFrame, alternatives: Alternatives) -> UncertaintyModel:
+    def build(
+        cls, spec: IndexSpec, frame: pl.DataFrame, alternatives: Alternatives
+    ) -> UncertaintyModel:
         prepared = prepare_frame(spec, frame)
         if spec.period and spec.period in prepared.columns and prepared[spec.period].n_unique() > 1:
-            raise InputError("uncertainty analysis works on one period; filter the data to one period first")
+            raise InputError(
+                "uncertainty analysis works on one period; filter the data to one period first"
+            )
         leaves: dict[tuple[int, int], LeafData] = {}
         for i, imp in enumerate(alternatives.options("imputations")):
             for j, norm in enumerate(alternatives.options("normalisations")):
@@ -122,8 +125,12 @@ class UncertaintyModel:
                     f"normalisation {norm!r} gives negative scores, which the {sorted(means)[0]} mean "
                     "cannot aggregate; drop one of the two alternatives"
                 )
-        weights = {ind.code: ind.weight for ind in spec.indicators} | {n.code: n.weight for n in spec.nodes}
-        nominal = {n.code: np.array([weights[c] for c in n.children], dtype=np.float64) for n in spec.nodes}
+        weights = {ind.code: ind.weight for ind in spec.indicators} | {
+            n.code: n.weight for n in spec.nodes
+        }
+        nominal = {
+            n.code: np.array([weights[c] for c in n.children], dtype=np.float64) for n in spec.nodes
+        }
         weighted = tuple(n.code for n in spec.nodes if len(n.children) > 1)
         return cls(spec, alternatives, leaves, weighted, nominal)
 
@@ -149,7 +156,9 @@ def rank_columns(values: FloatArray) -> IntArray:
     return out
 
 
-def _block_task(item: tuple[tuple[int, int], int, dict[str, FloatArray]], *, shared: UncertaintyModel) -> IntArray:
+def _block_task(
+    item: tuple[tuple[int, int], int, dict[str, FloatArray]], *, shared: UncertaintyModel
+) -> IntArray:
     """Evaluate one block of draws sharing normalisation/imputation/aggregation: ranks (b, n)."""
     key, agg_idx, weights = item
     model = shared
@@ -191,13 +200,19 @@ def evaluate_configs(
         for a in range(0, len(idx), batch):
             chunk = idx[a : a + batch]
             w = {
-                node: np.column_stack([configs[k].weights.get(node, model.nominal_weights[node]) for k in chunk])
+                node: np.column_stack(
+                    [configs[k].weights.get(node, model.nominal_weights[node]) for k in chunk]
+                )
                 for node in model.weighted_nodes
             }
             items.append(((imp, norm), agg, w))
             where.append(chunk)
     ex = executor or Executor("serial")
-    blocks = ex.map(_block_task, items, shared=model, on_done=on_done)
+    def done(k: int) -> None:
+        if on_done is not None:
+            on_done(len(where[k]))
+
+    blocks = ex.map(_block_task, items, shared=model, on_done=done)
     out = np.empty((len(configs), len(model.units)), dtype=np.int32)
     for chunk, ranks in zip(where, blocks, strict=True):
         out[chunk] = ranks
@@ -213,7 +228,8 @@ def _quantiles(ranks: IntArray, qs: Sequence[float]) -> list[FloatArray]:
         kth = sorted({int(np.floor(h)) for h in hs} | {int(np.ceil(h)) for h in hs})
         part = np.partition(a, kth, axis=1)
         return [
-            part[:, int(np.floor(h))] + (h - np.floor(h)) * (part[:, int(np.ceil(h))] - part[:, int(np.floor(h))])
+            part[:, int(np.floor(h))]
+            + (h - np.floor(h)) * (part[:, int(np.ceil(h))] - part[:, int(np.floor(h))])
             for h in hs
         ]
     f = np.where(ranks == 0, np.nan, ranks.astype(np.float64))
@@ -273,19 +289,22 @@ class UncertaintyResult:
         }
 
 
-def sample_configs(
-    model: UncertaintyModel, n: int, rng: np.random.Generator
-) -> list[Config]:
+def sample_configs(model: UncertaintyModel, n: int, rng: np.random.Generator) -> list[Config]:
     """``n`` random configs: uniform choice of each alternative, Dirichlet weights."""
     alt = model.alternatives
-    ch = {k: rng.integers(0, len(alt.options(k)), size=n) for k in ("normalisations", "imputations", "aggregations")}
+    ch = {
+        k: rng.integers(0, len(alt.options(k)), size=n)
+        for k in ("normalisations", "imputations", "aggregations")
+    }
     weights: dict[str, FloatArray] = {}
     if alt.weight_concentration is not None:
         if alt.weight_concentration <= 0:
             raise AnalysisError("weight concentration must be positive")
         for node in model.weighted_nodes:
             w0 = model.nominal_weights[node]
-            weights[node] = rng.dirichlet(alt.weight_concentration * w0 / w0.sum(), size=n) * w0.sum()
+            weights[node] = (
+                rng.dirichlet(alt.weight_concentration * w0 / w0.sum(), size=n) * w0.sum()
+            )
     return [
         Config(
             int(ch["normalisations"][k]),
@@ -326,7 +345,7 @@ def run_uncertainty(
     keep_ranks
         Keep the full ``(n_draws, n_units)`` rank matrix on the result.
     on_done
-        Called with the number of blocks finished (progress bars).
+        Called with the number of draws in each finished block (progress bars).
     """
     if n_draws < 1:
         raise AnalysisError("n_draws must be at least 1")

@@ -145,7 +145,10 @@ def verify(
     unit = spec.unit
     pub = published.select(
         pl.col(unit).cast(pl.Utf8).str.zfill(spec.unit_width or 0).alias(unit),
-        *[pl.col(c).cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False).alias(c) for c in outputs],
+        *[
+            pl.col(c).cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False).alias(c)
+            for c in outputs
+        ],
     )
     joined = result.frame.select(unit, *outputs).join(pub, on=unit, suffix="__pub", how="inner")
     units = joined[unit].to_list()
