@@ -81,17 +81,12 @@ def brute_force(problem, cands, config, fixed=frozenset()):
     return best[0], best[1]
 
 
-def _small_cases(n_seeds):
-    for seed in range(n_seeds):
-        yield seed
-
-
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("objective_name", ["score", "urgent_first"])
 def test_optimal_equals_brute_force(make_instance, solver, objective_name):
     config = MatchConfig(objective=objective_name)
     checked = 0
-    for seed in _small_cases(80):
+    for seed in range(80):
         needs, offers, vols = make_instance(seed)
         problem = prepare(needs, offers, vols)
         cands = build_candidates(problem, config)
