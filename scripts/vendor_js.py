@@ -1,10 +1,10 @@
 """Copy the JavaScript the web pages use from npm into ``src/commonweal/web/static/vendor/``.
 
-The versions are pinned in ``package.json`` and ``package-lock.json`` at the repository root. This
-script runs ``npm ci --ignore-scripts`` in a temporary directory (so no ``node_modules`` appears in the
-tree), copies the files listed in ``FILES`` plus each package's licence, and writes ``MANIFEST.json``
-(package, version, licence, file, SHA-256). The output is committed: building and installing
-commonweal needs no Node and running it needs no internet.
+The versions are pinned in ``package.json`` and ``package-lock.json`` at the repository root.
+This script runs ``npm ci --ignore-scripts`` in a temporary directory (so no ``node_modules``
+appears in the tree), copies the files listed in ``FILES`` plus each package's licence, and writes
+``MANIFEST.json`` (package, version, licence, file, SHA-256). The output is committed: building
+and installing commonweal needs no Node and running it needs no internet.
 
     python scripts/vendor_js.py            # re-vendor
     python scripts/vendor_js.py --check    # exit 1 if the committed files differ (for CI)
@@ -72,7 +72,8 @@ def vendor(out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="re-vendor into a temporary directory and compare with the committed files")
+                        help="re-vendor into a temporary directory and compare with the "
+                             "committed files")
     args = parser.parse_args()
     if not args.check:
         vendor(VENDOR)
