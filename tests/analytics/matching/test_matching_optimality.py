@@ -3,10 +3,7 @@ and against networkx's network simplex (an independent min-cost-flow implementat
 
 from __future__ import annotations
 
-import math
-
 import networkx as nx
-import numpy as np
 import pytest
 
 from commonweal.analytics.matching import (
@@ -28,62 +25,9 @@ SOLVERS = [
 ]
 
 
-def objective(problem, cands, rows):
-    """Total score written out independently: pair scores + w_f * sum_v sum_j (1 - (j-1)/cap_v)."""
-    w_fair = cands.weights[6]
-    total = float(sum(cands.score[r] for r in rows))
-    per_vol: dict[int, int] = {}
-    for r in rows:
-        v = int(cands.volunteer[r])
-        per_vol[v] = per_vol.get(v, 0) + 1
-    for v, n in per_vol.items():
-        t, cap = int(problem.vol_taken[v]), int(problem.vol_cap[v])
-        total += w_fair * sum(1 - (j - 1) / cap for j in range(t + 1, t + n + 1))
-    return total
-
-
-def brute_force(problem, cands, config, fixed=frozenset()):
-    """Best (key, rows) over all feasible subsets of candidate rows, by depth-first enumeration."""
-    need_left = problem.need_quantity.astype(int).tolist()
-    offer_left = problem.offer_capacity.astype(int).tolist()
-    vol_left = np.maximum(problem.vol_cap - problem.vol_taken, 0).astype(int).tolist()
-    urgent = problem.need_urgency >= config.urgent_level
-    best = [(-math.inf, -math.inf), ()]
-    chosen: list[int] = []
-
-    def key(rows):
-        score = objective(problem, cands, rows)
-        if config.objective == "urgent_first":
-            return (sum(bool(urgent[cands.need[r]]) for r in rows), score)
-        return (0, score)
-
-    def dfs(e):
-        if e == len(cands):
-            k = key(chosen)
-            if k > best[0]:
-                best[0], best[1] = k, tuple(chosen)
-            return
-        n, o, v = int(cands.need[e]), int(cands.offer[e]), int(cands.volunteer[e])
-        if need_left[n] and offer_left[o] and vol_left[v]:
-            need_left[n] -= 1
-            offer_left[o] -= 1
-            vol_left[v] -= 1
-            chosen.append(e)
-            dfs(e + 1)
-            chosen.pop()
-            need_left[n] += 1
-            offer_left[o] += 1
-            vol_left[v] += 1
-        if e not in fixed:
-            dfs(e + 1)
-
-    dfs(0)
-    return best[0], best[1]
-
-
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("objective_name", ["score", "urgent_first"])
-def test_optimal_equals_brute_force(make_instance, solver, objective_name):
+def test_optimal_equals_brute_force(make_instance, oracle, solver, objective_name):
     config = MatchConfig(objective=objective_name)
     checked = 0
     for seed in range(80):
@@ -92,11 +36,11 @@ def test_optimal_equals_brute_force(make_instance, solver, objective_name):
         cands = build_candidates(problem, config)
         if len(cands) > 16:
             continue
-        (urgent_best, score_best), _ = brute_force(problem, cands, config)
+        (urgent_best, score_best), _ = oracle.brute_force(problem, cands, config)
         result = optimal_assignment(problem, config, candidates=cands, solver=solver)
         index = cands.pair_index()
         rows = [index[(problem.need_index[n], problem.offer_index[o])] for n, o in result.pairs()]
-        got = objective(problem, cands, rows)
+        got = oracle.objective(problem, cands, rows)
         assert got == pytest.approx(score_best if len(cands) else 0.0, abs=1e-6), seed
         assert result.total_score == pytest.approx(got, abs=1e-9)
         if objective_name == "urgent_first" and len(cands):
