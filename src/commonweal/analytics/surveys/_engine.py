@@ -6,7 +6,8 @@ Model per group *g* (LISREL all-y notation, as in lavaan)::
 
 Discrepancy (lavaan's ML, sample moments with divisor N_g)::
 
-    F_g = log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p + (xbar_g - mu_g)' Sigma_g^-1 (xbar_g - mu_g)
+    F_g = log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p
+          + (xbar_g - mu_g)' Sigma_g^-1 (xbar_g - mu_g)
     F   = sum_g (N_g / N) F_g,           chi-square T = N F
 
 The estimate minimises F by Fisher scoring (Gauss-Newton with the expected information, step
@@ -135,8 +136,8 @@ def build_table(
                 i = pos[t.name]
                 marker = j == 0 and not std_lv and not t.force_free and t.fixed is None
                 if t.fixed is not None or marker:
-                    val = 1.0 if t.fixed is None else t.fixed
-                    rows.append(Param(g, "loading", f, t.name, i, k, -1, val, t.label))
+                    lval = 1.0 if t.fixed is None else t.fixed
+                    rows.append(Param(g, "loading", f, t.name, i, k, -1, lval, t.label))
                     continue
                 key = ("loading", f, t.name) if "loadings" in group_equal else None
                 idx = new_index(key, t.label)
@@ -154,7 +155,7 @@ def build_table(
                     eq = "lv.covariances" in group_equal
                     default_val = None
                 val: float | None = default_val
-                label = None
+                label: str | None = None
                 if user is not None:
                     term = user[2]
                     val, label = term.fixed, term.label
@@ -164,23 +165,24 @@ def build_table(
                     rows.append(Param(g, "lv_cov", fa, fb, a, b, -1, val, label))
                 else:
                     key = ("lv_cov", fa, fb) if eq else None
-                    rows.append(Param(g, "lv_cov", fa, fb, a, b, new_index(key, label), np.nan, label))
+                    idx = new_index(key, label)
+                    rows.append(Param(g, "lv_cov", fa, fb, a, b, idx, np.nan, label))
         # residual variances and user residual covariances
         for i, v in enumerate(observed):
-            user = user_cov.get(frozenset((v,)))
-            term = user[2] if user else None
-            fixed = term.fixed if term is not None else None
-            label = term.label if term is not None else None
+            vuser = user_cov.get(frozenset((v,)))
+            fixed = vuser[2].fixed if vuser is not None else None
+            label = vuser[2].label if vuser is not None else None
             if fixed is not None:
                 rows.append(Param(g, "resid_cov", v, v, i, i, -1, fixed, label))
             else:
-                key = ("resid", v) if "residuals" in group_equal else None
-                rows.append(Param(g, "resid_cov", v, v, i, i, new_index(key, label), np.nan, label))
-        for pair, (lhs, rhs, term) in user_cov.items():
+                rkey = ("resid", v) if "residuals" in group_equal else None
+                idx = new_index(rkey, label)
+                rows.append(Param(g, "resid_cov", v, v, i, i, idx, np.nan, label))
+        for pair, (lhs, rhs, cterm) in user_cov.items():
             if len(pair) == 2 and lhs in pos:
                 i, j = sorted((pos[lhs], pos[rhs]), reverse=True)
-                fixed = term.fixed
-                label = term.label
+                fixed = cterm.fixed
+                label = cterm.label
                 if fixed is not None:
                     rows.append(Param(g, "resid_cov", lhs, rhs, i, j, -1, fixed, label))
                 else:
@@ -189,8 +191,8 @@ def build_table(
                         Param(g, "resid_cov", lhs, rhs, i, j, new_index(key, label), np.nan, label))
         if meanstructure:
             for i, v in enumerate(observed):
-                key = ("int", v) if "intercepts" in group_equal else None
-                rows.append(Param(g, "intercept", v, "", i, 0, new_index(key, None), np.nan))
+                ikey = ("int", v) if "intercepts" in group_equal else None
+                rows.append(Param(g, "intercept", v, "", i, 0, new_index(ikey, None), np.nan))
             free_means = later and "intercepts" in group_equal and "means" not in group_equal
             for k, f in enumerate(latent):
                 if free_means:
@@ -362,5 +364,5 @@ class Engine:
                 "the information matrix is singular: the model is not identified (standard "
                 "errors cannot be computed)")
         else:
-            vcov = np.linalg.inv(self.n_total * info)
+            vcov = np.asarray(np.linalg.inv(self.n_total * info), dtype=np.float64)
         return EngineFit(theta, f, it, converged, gnorm, vcov, messages)

@@ -201,9 +201,10 @@ def _start_values(table: list[Param], n_free: int, moments: list[GroupMoments],
                 val = 0.0
             start[r.index] = val
         for t_row in table:
-            if t_row.group == g and t_row.index >= 0 and spec_start(spec, t_row) is not None:
-                start[t_row.index] = spec_start(spec, t_row)  # type: ignore[assignment]
-    return np.nan_to_num(start, nan=0.0)
+            user_start = spec_start(spec, t_row) if t_row.group == g else None
+            if t_row.index >= 0 and user_start is not None:
+                start[t_row.index] = user_start
+    return np.asarray(np.nan_to_num(start, nan=0.0), dtype=np.float64)
 
 
 def spec_start(spec: ModelSpec, row: Param) -> float | None:

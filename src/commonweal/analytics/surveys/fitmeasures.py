@@ -11,7 +11,8 @@ means) with T_B and df_B:
 * SRMR (Bentler): root mean square of (s_ij - sigma_ij) / sqrt(s_ii s_jj) over the lower triangle
   (and of the mean residuals (xbar_i - mu_i)/sqrt(s_ii) when means are modelled), weighted over
   groups by N_g/N
-* logL = -sum_g N_g/2 [p log 2 pi + log|Sigma_g| + tr(S_g Sigma_g^-1) + (xbar-mu)' Sigma^-1 (xbar-mu)]
+* logL = -sum_g N_g/2 [p log 2 pi + log|Sigma_g| + tr(S_g Sigma_g^-1)
+                        + (xbar-mu)' Sigma^-1 (xbar-mu)]
 * AIC = -2 logL + 2k, BIC = -2 logL + k log N, SABIC = -2 logL + k log((N + 2)/24)
 
 Checked against lavaan's printed output for the Holzinger-Swineford three-factor model

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 
 from commonweal.analytics.surveys.instruments import (
     Instrument,
@@ -29,7 +29,8 @@ from commonweal.analytics.surveys.instruments import (
 )
 from commonweal.errors import InputError, Problem, SpecError
 
-__all__ = ["decode_responses", "read_csv_rows", "read_kobo_responses", "read_xlsform", "write_xlsform"]
+__all__ = ["decode_responses", "read_csv_rows", "read_kobo_responses", "read_xlsform",
+           "write_xlsform"]
 
 _META_SHEET = "commonweal"
 _SKIP_TYPES = {"begin_group", "end_group", "begin group", "end group", "note", "calculate",

@@ -78,7 +78,7 @@ class ModelSpec:
         }
 
 
-def _problem(msg: str, line: int) -> SpecError:
+def _problem(msg: str, line: int | None) -> SpecError:
     return SpecError(f"model syntax: {msg}", [Problem(msg, file="model", row=line)])
 
 
@@ -165,7 +165,8 @@ def parse_model(source: str) -> ModelSpec:
     covs: list[tuple[str, Term]] = []
     stmts = _statements(source)
     if not stmts:
-        raise SpecError("model syntax: the model is empty", [Problem("no statements", file="model")])
+        raise SpecError("model syntax: the model is empty",
+                        [Problem("no statements", file="model")])
     for line, stmt in stmts:
         if "=~" in stmt:
             lhs, rhs = stmt.split("=~", 1)
@@ -184,8 +185,8 @@ def parse_model(source: str) -> ModelSpec:
             lhs = lhs.strip()
             if not _NAME.match(lhs):
                 raise _problem(f"{lhs!r} is not a variable name", line)
-            for t in rhs.split("+"):
-                covs.append((lhs, _parse_term(t, line)))
+            for raw_term in rhs.split("+"):
+                covs.append((lhs, _parse_term(raw_term, line)))
         elif re.search(r"~\s*1\b", stmt) or "~" in stmt or ":=" in stmt or "==" in stmt:
             raise _problem(
                 f"only '=~' and '~~' are supported in a CFA model (got {stmt!r})", line
@@ -203,7 +204,7 @@ def parse_model(source: str) -> ModelSpec:
                 raise _problem(
                     f"{t.name!r} is a factor used as an indicator of {f!r}; higher-order "
                     "models are not supported",
-                    0,
+                    None,
                 )
     return ModelSpec(
         factors={f: tuple(ts) for f, ts in factors.items()},
