@@ -16,8 +16,8 @@ Model (documented for users in ``docs/demo.md``)
   neighbourhood centres) around the city centre, on a jittered grid filling a disc whose radius
   grows with the community. Homes inside a neighbourhood are numbered along a Z-order curve, so
   consecutive households are near each other (used for neighbour ties).
-* Among people aged 65+ who live alone, ``isolated_share`` have no support ties at all and
-  ``single_contact_share`` exactly one contact.
+* Among people aged 65+ who live alone, ``isolated_share`` (rounded to whole people) have no
+  support ties at all and ``single_contact_share`` exactly one contact.
 """
 
 from __future__ import annotations
@@ -246,9 +246,14 @@ def build_population(
 
     lives_alone = sizes[household] == 1
     older_alone = lives_alone & (age >= 65)
-    u = rng.random(n)
-    isolated = older_alone & (u < isolated_share)
-    single_contact = older_alone & ~isolated & (u < isolated_share + single_contact_share)
+    # exactly round(share * count) of the older adults living alone, chosen at random
+    candidates = rng.permutation(np.flatnonzero(older_alone))
+    k_iso = round(isolated_share * len(candidates))
+    k_one = round((isolated_share + single_contact_share) * len(candidates)) - k_iso
+    isolated = np.zeros(n, dtype=np.bool_)
+    isolated[candidates[:k_iso]] = True
+    single_contact = np.zeros(n, dtype=np.bool_)
+    single_contact[candidates[k_iso : k_iso + k_one]] = True
     hh_eligible = np.ones(n_hh, dtype=np.bool_)
     hh_eligible[household[isolated | single_contact]] = False
 
@@ -261,12 +266,12 @@ def build_population(
     surname = (hh_culture[household] * 15 + hh_surname[household]).astype(np.int32)
     own = is_partner & (rng.random(n) < 0.25)
     surname[own] = (culture[own] * 15 + rng.integers(0, 15, int(own.sum()))).astype(np.int32)
-    mode_p = np.where(
-        (age >= 65)[:, None],
-        [[0.05, 0.55, 0.15, 0.25]],
-        np.where((age >= 18)[:, None], [[0.20, 0.35, 0.40, 0.05]], [[0.40, 0.10, 0.50, 0.0]]),
-    )
-    mode = (rng.random(n)[:, None] > np.cumsum(mode_p, axis=1)).sum(axis=1)
+    # language mode: 0 main only, 1 heritage;main, 2 main;heritage, 3 heritage only (by age group)
+    mode_cum = np.cumsum([[0.40, 0.10, 0.50, 0.0], [0.20, 0.35, 0.40, 0.05],
+                          [0.05, 0.55, 0.15, 0.25]], axis=1)
+    age_group = (age >= 18).astype(np.int64) + (age >= 65)
+    lu = rng.random(n)
+    mode = sum((lu > mode_cum[age_group, j]).astype(np.int64) for j in range(3))
     language = (culture * 4 + np.minimum(mode, 3)).astype(np.int32)
     language[rng.random(n) < 0.03] = -1
 

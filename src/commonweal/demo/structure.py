@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from commonweal.demo import _model as m
-from commonweal.demo._random import hash_keys, uniform
+from commonweal.demo._random import hash_keys, sorted_unique, uniform
 from commonweal.demo.names import GROUP_TEMPLATES
 from commonweal.demo.population import Population
 
@@ -127,7 +127,7 @@ def _explicit_ties(pop: Population, rng: np.random.Generator) -> tuple[I64, I64,
     )
     ok = (dst != src) & pop.hh_eligible[dst]
     a, b = _rep(pop, rng, src[ok]), _rep(pop, rng, dst[ok])
-    pair = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    pair = sorted_unique(np.minimum(a, b) * n + np.maximum(a, b))
     orient(pair // n, pair % n, m.KIN)
 
     member = np.arange(n, dtype=np.int64)
@@ -185,9 +185,11 @@ def _explicit_ties(pop: Population, rng: np.random.Generator) -> tuple[I64, I64,
 
     f, t, k = np.concatenate(froms), np.concatenate(tos), np.concatenate(kinds)
     r = np.concatenate(recips)
-    key = (f * n + t) * 9 + k
-    _, first = np.unique(key, return_index=True)
-    return f[first], t[first], k[first], r[first]
+    key = sorted_unique(((f * n + t) * 9 + k) * 2 + r)
+    key = key[np.concatenate([[True], key[1:] // 2 != key[:-1] // 2])] if len(key) else key
+    r = (key % 2).astype(np.bool_)
+    key //= 2
+    return key // 9 // n, key // 9 % n, key % 9, r
 
 
 def _groups(
@@ -212,7 +214,8 @@ def _groups(
     lo[empty], hi[empty] = 0.0, cum[-1]
     u = lo + rng.random(len(who)) * (hi - lo)
     g = np.clip(np.searchsorted(cum, u, "right") - 1, 0, n_groups - 1)
-    key = np.unique(g * n + who)
+    key = sorted_unique(g * n + who)
+    del who, nb, lo, hi, u, away, empty
     g, who = key // n, key % n
     size = np.bincount(g, minlength=n_groups)
     keep_group = size >= 3
@@ -220,7 +223,7 @@ def _groups(
     sel = keep_group[g]
     g, who = new_id[g[sel]], who[sel]
     n_kept = int(keep_group.sum())
-    order = np.lexsort((rng.random(len(g)), g))
+    order = np.argsort(g * (1 << 31) + rng.integers(0, 1 << 31, len(g)))
     g_members = who[order].astype(np.int32)
     g_start = np.searchsorted(g[order], np.arange(n_kept + 1)).astype(np.int64)
     g_kind = rng.choice(len(m.GROUP_KINDS), size=n_groups, p=m.GROUP_KIND_SHARES)[keep_group]

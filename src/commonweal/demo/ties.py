@@ -16,7 +16,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from commonweal.demo import _model as m
-from commonweal.demo._random import field_uniform, hash_keys, uniform
+from commonweal.demo._random import field_uniform, hash_keys, sorted_unique, uniform
 from commonweal.demo.population import Population
 from commonweal.demo.structure import (
     NEIGHBOUR_REACH,
@@ -141,10 +141,16 @@ def tie_arrays(
     k = np.concatenate([k[keep], st.ex_kind[e0:e1]])
     recip = np.concatenate([recip[keep], st.ex_recip[e0:e1]])
 
+    # rows repeated by several groups are identical (every attribute is a hash of the pair), so
+    # distinct (from, to, kind, reciprocal) keys, sorted, are exactly the rows in output order
     n = pop.n
-    key = (a * n + b) * 9 + m.OUTPUT_KIND[k]
-    _, first = np.unique(key, return_index=True)
-    a, b, k, recip = a[first], b[first], k[first], recip[first]
+    key = sorted_unique(((a * n + b) * 9 + k) * 2 + recip)
+    if len(key):
+        key = key[np.concatenate([[True], key[1:] // 2 != key[:-1] // 2])]
+    recip = (key % 2).astype(np.bool_)
+    key //= 2
+    k = key % 9
+    a, b = key // 9 // n, key // 9 % n
 
     lo_id, hi_id = np.minimum(a, b), np.maximum(a, b)
     h = hash_keys(seed, m.SALT_TYPES, lo_id, hi_id, k)
