@@ -87,9 +87,9 @@ def _numeric(
             problems.append(
                 Problem(f"not a number: {r[col]!r}", file=file, row=int(r["_r"]) + 2, field=col)
             )
-    sent = list(sentinels)
+    sent = [float(v) for v in sentinels]
     if sent:
-        e = pl.when(e.is_in(sent)).then(None).otherwise(e)
+        e = pl.when(pl.any_horizontal([e == v for v in sent])).then(None).otherwise(e)
     return e
 
 

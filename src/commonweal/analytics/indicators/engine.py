@@ -123,7 +123,8 @@ def prepare_frame(spec: IndexSpec, frame: pl.DataFrame, file: str | None = None)
                     Problem(f"not a number: {r[c]!r}", file=file, row=int(r["_row"]) + 2, field=c)
                 )
         if spec.sentinels:
-            e = pl.when(e.is_in(list(spec.sentinels))).then(None).otherwise(e)
+            hit = pl.any_horizontal([e == v for v in spec.sentinels])
+            e = pl.when(hit).then(None).otherwise(e)
         exprs.append(e.alias(c))
     for g in groups:
         if g not in (spec.unit, spec.period) and g not in numeric:
