@@ -107,3 +107,53 @@ def test_bad_weights_and_config():
 
 def test_repeat_window():
     assert repeat_window(0, 10, 100, 3) == ((0.0, 10.0), (100.0, 110.0), (200.0, 210.0))
+
+
+def test_polars_frames_give_the_same_records():
+    import polars as pl
+
+    from commonweal.analytics.matching import (
+        needs_from_frame,
+        offers_from_frame,
+        volunteers_from_frame,
+    )
+
+    t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    needs = pl.DataFrame(
+        {
+            "id": ["n1", "n2"],
+            "category": ["groceries", "translation"],
+            "lat": [52.52, 52.53],
+            "lon": [13.40, 13.41],
+            "window_start": [t0, t0],
+            "window_end": [t0.replace(hour=11), t0.replace(hour=12)],
+            "urgency": [2, 3],
+            "languages": ["es, en", "tr"],
+            "language_required": [False, True],
+        }
+    )
+    offers = pl.DataFrame(
+        {
+            "id": ["o1", "o2"],
+            "volunteer_id": ["v1", "v2"],
+            "categories": [["groceries"], ["translation", "information"]],
+            "lat": [52.52, 52.53],
+            "lon": [13.40, 13.41],
+            "window_start": [None, t0.timestamp()],
+            "window_end": [None, t0.timestamp() + 3600],
+            "languages": [["en"], ["tr", "de"]],
+        }
+    )
+    vols = pl.DataFrame({"volunteer_id": ["v1"], "monthly_cap": [3], "taken_this_month": [1]})
+    n, o, v = needs_from_frame(needs), offers_from_frame(offers), volunteers_from_frame(vols)
+    assert n[0].languages == ("es", "en") and n[1].language_required is True
+    assert n[0].window_end - n[0].window_start == 7200
+    assert o[0].windows == () and o[1].windows == ((t0.timestamp(), t0.timestamp() + 3600),)
+    assert v == [VolunteerState("v1", 3, 1)]
+    assert sorted(match(n, o, v).pairs()) == [("n1", "o1"), ("n2", "o2")]
+    with pytest.raises(InputError) as err:
+        needs_from_frame(needs.drop("lat"))
+    assert where(err) == {("needs", None, "lat")}
+    naive = needs.with_columns(pl.col("window_start").dt.replace_time_zone(None))
+    with pytest.raises(InputError):
+        needs_from_frame(naive)

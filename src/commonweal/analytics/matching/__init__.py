@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .assign import optimal_assignment, reoptimise
 from .candidates import Candidates, build_candidates, great_circle_km, score_pairs
+from .frames import needs_from_frame, offers_from_frame, volunteers_from_frame
 from .greedy import greedy_assignment
 from .model import (
     CATEGORIES,
@@ -52,12 +53,15 @@ __all__ = [
     "great_circle_km",
     "greedy_assignment",
     "match",
+    "needs_from_frame",
     "normalise_category",
+    "offers_from_frame",
     "optimal_assignment",
     "prepare",
     "reoptimise",
     "repeat_window",
     "score_pairs",
+    "volunteers_from_frame",
 ]
 
 
