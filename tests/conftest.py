@@ -27,6 +27,19 @@ def _pg_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL not reachable ({reason})")
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with minimal cost in tests: same code path, a fraction of the CPU (production keeps
+    argon2-cffi's defaults)."""
+    from argon2 import PasswordHasher
+
+    from commonweal.auth import service
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(service, "_hasher", cheap)
+    monkeypatch.setattr(service, "_DUMMY_HASH", cheap.hash("commonweal-dummy-password"))
+
+
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
     """A fresh PostgreSQL database for this test session, built by the real Alembic migrations."""

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from commonweal.cli import index, network, survey
+from commonweal.cli import index, network, registry, serve, survey, users
 
 __all__ = ["app", "main"]
 
@@ -35,6 +35,12 @@ def _root(
     ctx.obj = Settings(database_url=database_url) if database_url else Settings()
 
 
+app.command("serve")(serve.serve)
+app.command("demo")(registry.demo)
+app.command("export")(registry.export)
+app.add_typer(registry.db_app, name="db")
+app.add_typer(registry.import_app, name="import")
+app.add_typer(users.app, name="users")
 app.add_typer(survey.app, name="survey")
 app.add_typer(network.app, name="network")
 app.add_typer(index.app, name="index")

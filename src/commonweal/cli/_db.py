@@ -1,0 +1,54 @@
+"""Opening the database from the CLI: engine from settings, migrations applied, org/community lookup."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonweal.db.engine import make_engine, make_session_factory
+from commonweal.db.migrate import upgrade
+from commonweal.errors import InputError, NotFoundError
+from commonweal.registry import service as reg
+from commonweal.registry.models import Organisation
+from commonweal.registry.schemas import CommunityCreate
+from commonweal.settings import Settings
+
+__all__ = ["open_db", "resolve_community", "resolve_org"]
+
+
+def open_db(settings: Settings) -> sessionmaker[Session]:
+    """The session factory for the configured database, brought up to the newest schema."""
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    upgrade(engine)
+    return make_session_factory(engine)
+
+
+def resolve_org(session: Session, name: str | None, *, create: bool = False) -> Organisation:
+    """The organisation named ``name`` (by name or slug); with no name, the only one there is."""
+    if name is None:
+        orgs = session.scalars(select(Organisation).order_by(Organisation.id)).all()
+        if len(orgs) == 1:
+            return orgs[0]
+        if not orgs:
+            if create:
+                return reg.create_organisation(session, name="My organisation")
+            raise NotFoundError("no organisation yet: run `commonweal users create-admin` first")
+        raise InputError("several organisations exist: name one with --org "
+                         f"({', '.join(o.name for o in orgs)})")
+    org = session.scalar(select(Organisation).where(
+        (Organisation.name == name) | (Organisation.slug == name)))
+    if org is None:
+        if create:
+            return reg.create_organisation(session, name=name)
+        raise NotFoundError(f"no organisation named {name!r}")
+    return org
+
+
+def resolve_community(session: Session, org: Organisation, name: str, *, create: bool
+                      ) -> reg.Community:
+    c = reg.get_community_by_name(session, organisation_id=org.id, name=name)
+    if c is None:
+        if not create:
+            raise NotFoundError(f"no community named {name!r} in {org.name}")
+        c = reg.create_community(session, organisation_id=org.id, data=CommunityCreate(name=name))
+    return c
