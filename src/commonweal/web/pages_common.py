@@ -4,6 +4,7 @@ organisation/community switcher), safe redirects, pagination, form CSRF, and sec
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,7 +84,9 @@ def _labels(values: Iterable[object]) -> str:
     return ", ".join(_label(v) for v in values)
 
 
+@functools.cache
 def make_templates() -> Jinja2Templates:
+    """The page templates. One environment per process: compiled templates are shared by apps."""
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     env = templates.env
     env.globals["version"] = __version__
