@@ -28,8 +28,17 @@ VENDOR = ROOT / "src" / "commonweal" / "web" / "static" / "vendor"
 # npm package -> (file inside the package, name under static/vendor/). The licence is added.
 FILES: dict[str, list[tuple[str, str]]] = {
     "htmx.org": [("dist/htmx.min.js", "htmx.min.js")],
+    "leaflet": [("dist/leaflet.js", "leaflet.js"), ("dist/leaflet.css", "leaflet.css"),
+                ("dist/images/marker-icon.png", "images/marker-icon.png"),
+                ("dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
+                ("dist/images/marker-shadow.png", "images/marker-shadow.png")],
+    "leaflet.markercluster": [
+        ("dist/leaflet.markercluster.js", "leaflet.markercluster.js"),
+        ("dist/MarkerCluster.css", "MarkerCluster.css"),
+        ("dist/MarkerCluster.Default.css", "MarkerCluster.Default.css"),
+    ],
 }
-LICENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license")
+LICENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license", "MIT-LICENCE.txt")
 
 
 def _npm_ci(workdir: Path) -> Path:
@@ -58,6 +67,7 @@ def vendor(out: Path) -> None:
             meta = json.loads((pkg_dir / "package.json").read_text(encoding="utf-8"))
             version, licence = meta["version"], meta.get("license", "see licence file")
             for src, dest in files:
+                (out / dest).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(pkg_dir / src, out / dest)
                 manifest.append({"package": package, "version": version, "license": licence,
                                  "file": dest, "sha256": _sha256(out / dest)})
