@@ -26,3 +26,10 @@ def hs_fit(hs):
     from commonweal.analytics.surveys import fit_cfa
 
     return fit_cfa(HS_MODEL, hs)
+
+
+@pytest.fixture(scope="session")
+def hs_path() -> Path:
+    if not HS_FILE.exists():
+        pytest.skip(f"reference data not found: {HS_FILE}")
+    return HS_FILE
