@@ -16,9 +16,16 @@ __all__ = [
     "support_type_table",
 ]
 
-# ties.csv kinds, in the order of docs/formats.md; code 8 is kin inside one household (written "kin")
+# ties.csv kinds in the order of docs/formats.md; code 8: kin in the same household (written "kin")
 KIND_NAMES = (
-    "kin", "friend", "neighbour", "colleague", "peer_supporter", "mentor", "professional", "other",
+    "kin",
+    "friend",
+    "neighbour",
+    "colleague",
+    "peer_supporter",
+    "mentor",
+    "professional",
+    "other",
 )
 KIN, FRIEND, NEIGHBOUR, COLLEAGUE, PEER, MENTOR, PROFESSIONAL, OTHER, HOUSEHOLD_KIN = range(9)
 OUTPUT_KIND = np.array([0, 1, 2, 3, 4, 5, 6, 7, 0], dtype=np.int64)

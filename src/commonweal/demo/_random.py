@@ -83,4 +83,6 @@ def sorted_unique(keys: NDArray[np.int64]) -> NDArray[np.int64]:
     out = np.sort(keys)
     if len(out) < 2:
         return out
-    return out[np.concatenate([[True], out[1:] != out[:-1]])]
+    keep: NDArray[np.bool_] = np.concatenate([[True], out[1:] != out[:-1]])
+    result: NDArray[np.int64] = out[keep]
+    return result

@@ -17,8 +17,18 @@ from commonweal.demo.population import KM_PER_DEG_LAT, Population
 __all__ = ["ASSET_COLUMNS", "assets_frame"]
 
 ASSET_COLUMNS = (
-    "external_id", "name", "tangible", "kind", "steward_member", "steward_org", "lat", "lon",
-    "capacity", "availability", "condition", "notes",
+    "external_id",
+    "name",
+    "tangible",
+    "kind",
+    "steward_member",
+    "steward_org",
+    "lat",
+    "lon",
+    "capacity",
+    "availability",
+    "condition",
+    "notes",
 )
 
 # (kind, name, capacity range or None, availability choices, steward: "org" | "member" | "either")
@@ -55,8 +65,13 @@ _TEMPLATES: tuple[tuple[str, str, tuple[int, int] | None, tuple[str, ...], str],
 )
 _TANGIBLE_KINDS = {"place", "facility", "equipment", "vehicle"}
 _ORGS = (
-    "{nb} Community Association", "St. Mary's Parish", "Islamic Centre", "Gurdwara Sahib",
-    "Food Bank Society", "Housing Association", "Seniors' Outreach Society",
+    "{nb} Community Association",
+    "St. Mary's Parish",
+    "Islamic Centre",
+    "Gurdwara Sahib",
+    "Food Bank Society",
+    "Housing Association",
+    "Seniors' Outreach Society",
 )
 _OWN_ORG = {
     "{nb} Park": "City Parks",
@@ -66,13 +81,23 @@ _OWN_ORG = {
     "Homework club": "{nb} Community Association",
 }
 _LANGUAGE_NAMES = {
-    "fr": "French", "zh": "Mandarin", "pa": "Punjabi", "tl": "Tagalog", "es": "Spanish",
-    "ar": "Arabic", "vi": "Vietnamese", "so": "Somali", "uk": "Ukrainian",
+    "fr": "French",
+    "zh": "Mandarin",
+    "pa": "Punjabi",
+    "tl": "Tagalog",
+    "es": "Spanish",
+    "ar": "Arabic",
+    "vi": "Vietnamese",
+    "so": "Somali",
+    "uk": "Ukrainian",
 }
 _CONDITIONS = ("good", "fair", "poor", "unknown")
 _NOTES = (
-    "Key held by the steward", "Needs repair before winter", "Wheelchair accessible",
-    "Book 48 hours ahead", "Insurance renewed this year",
+    "Key held by the steward",
+    "Needs repair before winter",
+    "Wheelchair accessible",
+    "Book 48 hours ahead",
+    "Insurance renewed this year",
 )
 
 
@@ -126,10 +151,17 @@ def assets_frame(pop: Population, *, seed: int) -> pl.DataFrame:
                 }
             )
     schema = {
-        "name": pl.String, "tangible": pl.Boolean, "kind": pl.String,
-        "steward_member": pl.String, "steward_org": pl.String, "lat": pl.Float64,
-        "lon": pl.Float64, "capacity": pl.Int32, "availability": pl.String,
-        "condition": pl.String, "notes": pl.String,
+        "name": pl.String,
+        "tangible": pl.Boolean,
+        "kind": pl.String,
+        "steward_member": pl.String,
+        "steward_org": pl.String,
+        "lat": pl.Float64,
+        "lon": pl.Float64,
+        "capacity": pl.Int32,
+        "availability": pl.String,
+        "condition": pl.String,
+        "notes": pl.String,
     }
     frame = pl.DataFrame(rows, schema=schema)
     ids = pl.Series("external_id", [f"a{i + 1}" for i in range(frame.height)], dtype=pl.String)

@@ -79,23 +79,31 @@ def _check(
     single_contact_share: float,
 ) -> int:
     problems: list[Problem] = []
-    if isinstance(n_members, bool) or not isinstance(n_members, int) or not (
-        1 <= n_members <= MAX_MEMBERS
+    if (
+        isinstance(n_members, bool)
+        or not isinstance(n_members, int)
+        or not (1 <= n_members <= MAX_MEMBERS)
     ):
-        problems.append(Problem(f"must be a whole number from 1 to {MAX_MEMBERS:,}",
-                                field="n_members"))
+        problems.append(
+            Problem(f"must be a whole number from 1 to {MAX_MEMBERS:,}", field="n_members")
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.append(Problem("must be a whole number >= 0", field="seed"))
     if not (isinstance(mean_ties, int | float) and 1.0 <= mean_ties <= 100.0):
-        problems.append(Problem("must be between 1 and 100 tie rows per member",
-                                field="mean_ties"))
-    for name, share in (("isolated_share", isolated_share),
-                        ("single_contact_share", single_contact_share)):
+        problems.append(Problem("must be between 1 and 100 tie rows per member", field="mean_ties"))
+    for name, share in (
+        ("isolated_share", isolated_share),
+        ("single_contact_share", single_contact_share),
+    ):
         if not (isinstance(share, int | float) and 0.0 <= share <= 1.0):
             problems.append(Problem("must be a share between 0 and 1", field=name))
     if not problems and isolated_share + single_contact_share > 1.0:
-        problems.append(Problem("isolated_share + single_contact_share must not exceed 1",
-                                field="single_contact_share"))
+        problems.append(
+            Problem(
+                "isolated_share + single_contact_share must not exceed 1",
+                field="single_contact_share",
+            )
+        )
     if n_neighbourhoods is not None and (
         not isinstance(n_neighbourhoods, int) or n_neighbourhoods < 1
     ):
@@ -134,7 +142,7 @@ def generate_community(
     n_members: int = 400,
     *,
     seed: int,
-    mean_ties: float = 8.0,
+    mean_ties: float = 6.0,
     n_neighbourhoods: int | None = None,
     isolated_share: float = 0.12,
     single_contact_share: float = 0.15,
@@ -185,8 +193,16 @@ def generate_community(
     >>> c.members.height, c.members.columns[:2]
     (400, ['external_id', 'display_name'])
     """
-    pop, st = _plan(n_members, seed, mean_ties, n_neighbourhoods, isolated_share,
-                    single_contact_share, reference_year, city)
+    pop, st = _plan(
+        n_members,
+        seed,
+        mean_ties,
+        n_neighbourhoods,
+        isolated_share,
+        single_contact_share,
+        reference_year,
+        city,
+    )
     return DemoCommunity(
         members=members_frame(pop, 0, pop.n),
         ties=ties_frame(pop, st, seed, 0, pop.n),
@@ -204,7 +220,7 @@ def write_community(
     *,
     seed: int,
     chunk_size: int = 50_000,
-    mean_ties: float = 8.0,
+    mean_ties: float = 6.0,
     n_neighbourhoods: int | None = None,
     isolated_share: float = 0.12,
     single_contact_share: float = 0.15,
@@ -223,8 +239,8 @@ def write_community(
     ----------
     out_dir
         Directory to write into (created if missing).
-    n_members, seed, mean_ties, n_neighbourhoods, isolated_share, single_contact_share, reference_year, city
-        As for :func:`generate_community`.
+    n_members, seed, mean_ties, n_neighbourhoods, isolated_share, single_contact_share
+        As for :func:`generate_community` (so are ``reference_year`` and ``city``).
     chunk_size
         Members (with their outgoing ties) per write; 50,000 keeps text under ~100 MB at 10 ties
         per member.
@@ -242,14 +258,26 @@ def write_community(
         When an argument is out of range or ``out_dir`` is not a directory.
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError("cannot write the demo community",
-                         [Problem("must be a whole number >= 1", field="chunk_size")])
+        raise InputError(
+            "cannot write the demo community",
+            [Problem("must be a whole number >= 1", field="chunk_size")],
+        )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError("cannot write the demo community",
-                         [Problem(f"{out} exists and is not a directory", field="out_dir")])
-    pop, st = _plan(n_members, seed, mean_ties, n_neighbourhoods, isolated_share,
-                    single_contact_share, reference_year, city)
+        raise InputError(
+            "cannot write the demo community",
+            [Problem(f"{out} exists and is not a directory", field="out_dir")],
+        )
+    pop, st = _plan(
+        n_members,
+        seed,
+        mean_ties,
+        n_neighbourhoods,
+        isolated_share,
+        single_contact_share,
+        reference_year,
+        city,
+    )
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / f"{name}.csv" for name in FILES}
     rows = dict.fromkeys(FILES, 0)

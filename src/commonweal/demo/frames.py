@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from commonweal.demo import _model as m
 from commonweal.demo.names import (
@@ -20,9 +21,21 @@ from commonweal.demo.ties import member_id_expr
 __all__ = ["GROUP_COLUMNS", "MEMBER_COLUMNS", "groups_frame", "members_frame"]
 
 MEMBER_COLUMNS = (
-    "external_id", "display_name", "phone", "email", "languages", "birth_year", "household",
-    "lives_alone", "lat", "lon", "location_precision", "consent_contact", "consent_research",
-    "consent_sharing", "notes",
+    "external_id",
+    "display_name",
+    "phone",
+    "email",
+    "languages",
+    "birth_year",
+    "household",
+    "lives_alone",
+    "lat",
+    "lon",
+    "location_precision",
+    "consent_contact",
+    "consent_research",
+    "consent_sharing",
+    "notes",
 )
 GROUP_COLUMNS = ("external_id", "name", "kind", "description", "members")
 
@@ -36,7 +49,7 @@ _PRECISIONS = pl.Series(PRECISIONS)
 _NOTES = pl.Series(notes_table())
 
 
-def _nullable(idx: np.ndarray) -> pl.Series:  # type: ignore[type-arg]
+def _nullable(idx: NDArray[np.integer]) -> pl.Series:
     """Index series with negative values turned into nulls (gathers then give nulls)."""
     s = pl.Series(idx.astype(np.int64))
     return pl.select(pl.when(s >= 0).then(s)).to_series()
@@ -99,18 +112,22 @@ def members_frame(pop: Population, lo: int, hi: int) -> pl.DataFrame:
 
 
 def group_names(pop: Population, st: Structure) -> list[str]:
-    """Human group names: template and neighbourhood, numbered when repeated ("Choir — Oakridge 2")."""
+    """Group names: template and neighbourhood, numbered when repeated ("Choir — Oakridge 2")."""
     seen: dict[str, int] = {}
     out: list[str] = []
-    for kind, tmpl, nb in zip(st.g_kind.tolist(), st.g_template.tolist(), st.g_nb.tolist(), strict=True):
+    for kind, tmpl, nb in zip(
+        st.g_kind.tolist(), st.g_template.tolist(), st.g_nb.tolist(), strict=True
+    ):
         base = f"{GROUP_TEMPLATES[kind][tmpl]} — {neighbourhood_name(nb)}"
         seen[base] = seen.get(base, 0) + 1
         out.append(base if seen[base] == 1 else f"{base} {seen[base]}")
     return out
 
 
-def groups_frame(pop: Population, st: Structure, names: list[str], g0: int, g1: int) -> pl.DataFrame:
-    """The groups.csv rows of groups ``g0..g1-1``; position 0 of each group's ring holds its role."""
+def groups_frame(
+    pop: Population, st: Structure, names: list[str], g0: int, g1: int
+) -> pl.DataFrame:
+    """The groups.csv rows of groups ``g0..g1-1``; the member at ring position 0 has the role."""
     s0, s1 = int(st.g_start[g0]), int(st.g_start[g1])
     slot = np.arange(s0, s1, dtype=np.int64)
     g = np.searchsorted(st.g_start, slot, "right") - 1

@@ -125,6 +125,17 @@ def notes_table() -> list[str]:
     return [*ELDER_NOTES, *GENERAL_NOTES]
 
 
+_FIRST_OFFSETS = np.cumsum([0] + [len(c.first_names) for c in CULTURES])
+_LAST_OFFSETS = np.cumsum([0] + [len(c.surnames) for c in CULTURES])
+
+
+def _pick(offsets: I64, culture: NDArray[np.integer], u: F64) -> I32:
+    """Index into a concatenated per-culture name list: a uniform pick within the culture."""
+    start = offsets[culture]
+    out: I32 = (start + (u * (offsets[culture + 1] - start)).astype(np.int64)).astype(np.int32)
+    return out
+
+
 def _household_sizes(rng: np.random.Generator, n: int) -> I32:
     chunks: list[I32] = []
     total = 0
@@ -153,14 +164,13 @@ def _morton(x: F64, y: F64) -> NDArray[np.uint64]:
 
     def q(v: F64) -> NDArray[np.uint64]:
         span = float(v.max() - v.min()) or 1.0
-        return ((v - v.min()) / span * 65535.0).astype(np.uint64)
+        out: NDArray[np.uint64] = ((v - v.min()) / span * 65535.0).astype(np.uint64)
+        return out
 
     return spread(q(x)) | (spread(q(y)) << np.uint64(1))
 
 
-def _neighbourhood_centres(
-    rng: np.random.Generator, k: int, radius_km: float
-) -> tuple[F64, float]:
+def _neighbourhood_centres(rng: np.random.Generator, k: int, radius_km: float) -> tuple[F64, float]:
     spacing = radius_km * math.sqrt(math.pi / k)
     half = int(math.ceil(radius_km / spacing)) + 1
     gx, gy = np.meshgrid(np.arange(-half, half + 1), np.arange(-half, half + 1))
@@ -216,13 +226,18 @@ def build_population(
     precision[precision == 4] = -1
     street_jitter = rng.normal(0.0, 0.03, size=(n_hh, 2))
     hh_culture = rng.choice(len(CULTURES), size=n_hh, p=[c.weight for c in CULTURES])
-    hh_surname = rng.integers(0, 15, n_hh)
+    hh_surname = rng.random(n_hh)
 
     order = np.lexsort((_morton(xy[:, 0], xy[:, 1]), hh_nb))
     sizes, kind, head, partner, elder, nadult = (
         a[order] for a in (sizes, kind, head, partner, elder, nadult)
     )
-    hh_nb, xy, precision, street_jitter = hh_nb[order], xy[order], precision[order], street_jitter[order]
+    hh_nb, xy, precision, street_jitter = (
+        hh_nb[order],
+        xy[order],
+        precision[order],
+        street_jitter[order],
+    )
     hh_culture, hh_surname = hh_culture[order], hh_surname[order]
     nb_hh_start = np.searchsorted(hh_nb, np.arange(k + 1)).astype(np.int64)
 
@@ -262,13 +277,16 @@ def build_population(
     culture = hh_culture[household].astype(np.int32)
     swap = is_partner & (rng.random(n) < 0.12)
     culture[swap] = rng.choice(len(CULTURES), size=int(swap.sum()), p=[c.weight for c in CULTURES])
-    first_name = (culture * 15 + rng.integers(0, 15, n)).astype(np.int32)
-    surname = (hh_culture[household] * 15 + hh_surname[household]).astype(np.int32)
+    # a third of children of heritage families carry an English first name
+    name_culture = np.where((pos >= nadult[household]) & (rng.random(n) < 0.33), 0, culture)
+    first_name = _pick(_FIRST_OFFSETS, name_culture, rng.random(n))
+    surname = _pick(_LAST_OFFSETS, hh_culture[household], hh_surname[household])
     own = is_partner & (rng.random(n) < 0.25)
-    surname[own] = (culture[own] * 15 + rng.integers(0, 15, int(own.sum()))).astype(np.int32)
+    surname[own] = _pick(_LAST_OFFSETS, culture[own], rng.random(int(own.sum())))
     # language mode: 0 main only, 1 heritage;main, 2 main;heritage, 3 heritage only (by age group)
-    mode_cum = np.cumsum([[0.40, 0.10, 0.50, 0.0], [0.20, 0.35, 0.40, 0.05],
-                          [0.05, 0.55, 0.15, 0.25]], axis=1)
+    mode_cum = np.cumsum(
+        [[0.40, 0.10, 0.50, 0.0], [0.20, 0.35, 0.40, 0.05], [0.05, 0.55, 0.15, 0.25]], axis=1
+    )
     age_group = (age >= 18).astype(np.int64) + (age >= 65)
     lu = rng.random(n)
     mode = sum((lu > mode_cum[age_group, j]).astype(np.int64) for j in range(3))

@@ -9,10 +9,10 @@ any range of members without the rest of the community:
 * **the neighbour lattice**: households are numbered along a Z-order curve inside each
   neighbourhood; households ``x`` and ``x + d`` (``d`` = 1..4, same neighbourhood) are neighbours
   with probability ``NEIGHBOUR_KEEP``. Decided by hashing ``(x, d)``, nothing stored.
-* **groups** (Feld's foci, 1981): each person joins ``Poisson(lambda * w)`` groups, where the activity
-  ``w`` is lognormal (sigma 1.1), which gives the heavy tail of contacts. Within a group, members
-  sit on a ring in random order and each is tied to the ring neighbours at distance 1..3 with
-  probability ``q`` (a Watts-Strogatz ring, 1998, thinned), which gives triangles (clustering).
+* **groups** (Feld's foci, 1981): each person joins ``Poisson(lambda * w)`` groups, where the
+  activity ``w`` is lognormal (sigma 1.0), which gives the heavy tail of contacts. Within a
+  group, members sit on a ring in random order and each is tied to the ring neighbours at distance
+  1..3 with probability ``q`` (a Watts-Strogatz ring, 1998, thinned), which gives triangles.
   80 % of a person's groups are in their own neighbourhood.
 
 ``lambda`` and ``q`` are solved so that the expected number of tie rows is ``mean_ties * n``.
@@ -122,7 +122,8 @@ def _explicit_ties(pop: Population, rng: np.random.Generator) -> tuple[I64, I64,
     local = rng.random(len(src)) < 0.65
     lo, hi = pop.nb_hh_start[pop.hh_nb[src]], pop.nb_hh_start[pop.hh_nb[src] + 1]
     dst = np.where(
-        local, lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64),
+        local,
+        lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64),
         rng.integers(0, n_hh, len(src)),
     )
     ok = (dst != src) & pop.hh_eligible[dst]
@@ -197,7 +198,7 @@ def _groups(
 ) -> tuple[I64, I32, I32, I32, I32]:
     n, k_nb = pop.n, pop.n_neighbourhoods
     free = ~(pop.isolated | pop.single_contact) & (pop.age >= 12)
-    w = rng.lognormal(-0.605, 1.1, n) * np.where(pop.age >= 65, 0.6, 1.0) * free
+    w = rng.lognormal(-0.5, 1.0, n) * np.where(pop.age >= 65, 0.6, 1.0) * free
     lam = memberships / max(float(w.sum()), 1e-12)
     count = np.minimum(rng.poisson(lam * w), MEMBERSHIP_CAP)
     who = np.repeat(np.arange(n, dtype=np.int64), count)
@@ -238,7 +239,7 @@ def ring_reach(size: I64) -> I64:
 
 
 def build_structure(pop: Population, *, seed: int, mean_ties: float) -> Structure:
-    """Draw explicit ties and groups and solve ``lambda`` and ``q`` for ``mean_ties`` rows/member."""
+    """Draw explicit ties and groups; solve ``lambda`` and ``q`` for ``mean_ties`` rows/member."""
     rng = np.random.default_rng([seed, 1])
     ex_from, ex_to, ex_kind, ex_recip = _explicit_ties(pop, rng)
     fixed = float(household_kin_rows(pop) + len(ex_from))

@@ -31,14 +31,23 @@ I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
 
 TIE_COLUMNS = (
-    "from_id", "to_id", "kind", "support_types", "strength", "reciprocal", "since", "source",
+    "from_id",
+    "to_id",
+    "kind",
+    "support_types",
+    "strength",
+    "reciprocal",
+    "since",
+    "source",
 )
 _SOURCES = ("self_report", "observed", "exchange")
 
 
 def _direction(seed: int, a: I64, b: I64, kind: I64) -> tuple[B, B]:
     """(row a->b exists, tie is reciprocal) for candidate pairs, from the pair's hash."""
-    u = field_uniform(hash_keys(seed, m.SALT_DIRECTION, np.minimum(a, b), np.maximum(a, b), kind), 0)
+    u = field_uniform(
+        hash_keys(seed, m.SALT_DIRECTION, np.minimum(a, b), np.maximum(a, b), kind), 0
+    )
     r = m.RECIPROCAL_SHARE[kind]
     both = u < r
     low_to_high = ~both & (u < r + (1.0 - r) / 2.0)
@@ -113,7 +122,7 @@ def _group_ring(st: Structure, seed: int, lo: int, hi: int) -> tuple[I64, I64, I
 
 def tie_arrays(
     pop: Population, st: Structure, seed: int, lo: int, hi: int
-) -> dict[str, NDArray[np.generic]]:
+) -> dict[str, NDArray[np.int64] | NDArray[np.bool_]]:
     """Directed tie rows whose ``from`` is in members ``lo..hi-1``, as numpy arrays.
 
     Keys: ``from``, ``to`` (member indices), ``kind`` (internal code, see ``_model``), ``types``
@@ -166,9 +175,7 @@ def tie_arrays(
     since_days = (30 + field_uniform(h2, 1) * (known_years * 365 - 30)).astype(np.int64)
     since_days = np.where(m.OUTPUT_KIND[k] == m.KIN, -1, since_days)
     su = field_uniform(h2, 2)
-    source = np.where(
-        (m.OUTPUT_KIND[k] == m.KIN) | (su < 0.85), 0, np.where(su < 0.95, 1, 2)
-    )
+    source = np.where((m.OUTPUT_KIND[k] == m.KIN) | (su < 0.85), 0, np.where(su < 0.95, 1, 2))
     return {
         "from": a,
         "to": b,
@@ -195,7 +202,7 @@ def ties_frame(pop: Population, st: Structure, seed: int, lo: int, hi: int) -> p
     """The ties.csv rows of members ``lo..hi-1`` (see ``docs/formats.md``)."""
     t = tie_arrays(pop, st, seed, lo, hi)
     epoch = (dt.date(pop.reference_year, 1, 1) - dt.date(1970, 1, 1)).days
-    days = t["since_days"]
+    days = t["since_days"].astype(np.int64)
     raw = pl.DataFrame(
         {
             "a": t["from"],
