@@ -166,12 +166,14 @@ def main() -> None:
     total = med(a + b for a, b in zip(t_cand, t_opt, strict=True))
     load = os.getloadavg()[0]
     n_vol = len(problem.volunteer_ids)
-    print(f"needs {len(needs):,}  offers {len(offers):,}  volunteers {n_vol:,}  pairs {len(cands):,}")  # noqa: E501
+    head = f"needs {len(needs):,}  offers {len(offers):,}  volunteers {n_vol:,}"
+    print(f"{head}  candidate pairs {len(cands):,}")
     print(f"validate + arrays        {t_prepare:7.3f} s (once)")
     print(f"candidate generation     {med(t_cand):7.3f} s (median of {args.repeat})")
     print(f"optimal assignment       {med(t_opt):7.3f} s")
     print(f"candidates + optimal     {total:7.3f} s   (target < 5 s on 2 cores)")
-    print(f"  same, CPU time         {med(cpu_total):7.3f} s   (load average {load:.1f} on this machine)")
+    cpu = med(cpu_total)
+    print(f"  same, CPU time         {cpu:7.3f} s   (load average {load:.1f} on this machine)")
     print(f"greedy dispatcher        {med(t_greedy):7.3f} s")
     print(f"{'':24s} {'optimal':>12s} {'greedy':>12s} {'ratio':>8s}")
     rows = [
