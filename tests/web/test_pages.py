@@ -177,7 +177,7 @@ def test_organisation_and_overview_pages(world) -> None:
     client = browser(world, "coordinator_a")
     r = client.get(f"/o/{world.org_a}")
     assert r.status_code == 200 and "Riverside A" in r.text
-    assert f"{3 + EXTRA} members · 2 ties · 1 groups · 1 assets" in r.text
+    assert f"{3 + EXTRA} members · 2 ties · 1 group · 1 asset" in r.text
     r = client.get(f"/o/{world.org_a}/c/{world.community_a}")
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", r.text))
     assert figures == {"Members": str(3 + EXTRA), "Ties": "2", "Groups": "1", "Assets": "1",

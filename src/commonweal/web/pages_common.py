@@ -84,6 +84,11 @@ def _labels(values: Iterable[object]) -> str:
     return ", ".join(_label(v) for v in values)
 
 
+def _count_of(n: int, noun: str) -> str:
+    """``3|count_of("group")`` -> ``3 groups``; ``1`` -> ``1 group``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @functools.cache
 def make_templates() -> Jinja2Templates:
     """The page templates. One environment per process: compiled templates are shared by apps."""
@@ -93,6 +98,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["when"] = _when
     env.filters["label"] = _label
     env.filters["labels"] = _labels
+    env.filters["count_of"] = _count_of
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

@@ -1,0 +1,182 @@
+"""One real browser run: Debian's Chromium driven by Playwright against uvicorn on 127.0.0.1.
+
+Log in, search the member list (HTMX, with the CSRF header), open a member, see their ties both
+ways. Every request that is not to this server is aborted and counted: the pages must need none,
+and must log no console error. A screenshot goes to the test's tmp directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+
+from commonweal.auth import service as auth_service
+from commonweal.auth.models import Role
+from commonweal.db.engine import make_engine, make_session_factory, transaction
+from commonweal.db.models import Base
+from commonweal.registry import service as reg
+from commonweal.registry.schemas import CommunityCreate, GroupCreate, MemberCreate, TieCreate
+from commonweal.settings import Settings
+from commonweal.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian Chromium not installed (apt-get install chromium)"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="playwright is not installed (pip install playwright; never "
+                              "`playwright install`: the tests use /usr/bin/chromium)"),
+]
+
+
+def seed(factory) -> dict[str, int]:
+    with transaction(factory) as s:
+        org = reg.create_organisation(s, name="Riverside Mutual Aid")
+        c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(
+            name="Riverside", description="Streets between the river and the railway."))
+        people = {}
+        for ext, name, alone in [("m1", "Ada Okafor", False), ("m2", "Bea Lindqvist", False),
+                                 ("m3", "Cai Ramos", True), ("m4", "Dev Patel", None)]:
+            people[ext] = reg.create_member(s, organisation_id=org.id, community_id=c.id,
+                                            data=MemberCreate(
+                external_id=ext, display_name=name, lives_alone=alone, languages=["en"],
+                phone="+44 20 7946 0000", household=f"h{ext}")).id
+        for a, b, kind, support, strength, both in [
+            ("m1", "m2", "friend", ["emotional", "practical"], 4, True),
+            ("m1", "m4", "kin", ["financial"], 5, False),
+            ("m3", "m1", "neighbour", ["practical", "companionship"], 3, False),
+        ]:
+            reg.create_tie(s, organisation_id=org.id, data=TieCreate(
+                from_member_id=people[a], to_member_id=people[b], kind=kind,
+                support_types=support, strength=strength, reciprocal=both))
+        g = reg.create_group(s, organisation_id=org.id, community_id=c.id, data=GroupCreate(
+            external_id="g1", name="Tuesday walkers", kind="affinity"))
+        reg.add_membership(s, organisation_id=org.id, group_id=g.id, member_id=people["m1"])
+        user = auth_service.create_user(s, email=EMAIL, display_name="Cora Coordinator",
+                                        password=PASSWORD)
+        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id,
+                                role=Role.coordinator)
+        return {"org": org.id, "community": c.id, **people}
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """uvicorn on a free 127.0.0.1 port in a background thread, on a temp-file SQLite database."""
+    import uvicorn
+
+    monkeypatch.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                                parallelism=1))
+    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    ids = seed(factory)
+    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", ids
+    srv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    engine.dispose()
+
+
+def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = server
+    blocked: list[str] = []
+    console_errors: list[str] = []
+    htmx_headers: list[dict[str, str]] = []
+
+    def guard(route, request) -> None:
+        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
+            blocked.append(request.url)
+            route.abort()
+            return
+        if request.headers.get("hx-request") == "true":
+            htmx_headers.append(request.headers)
+        route.continue_()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error"
+                    else None)
+            page.on("pageerror", lambda e: console_errors.append(str(e)))
+
+            page.goto(base + "/")
+            expect(page).to_have_url(base + "/login")  # not logged in yet
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page).to_have_url(f"{base}/o/{ids['org']}/c/{ids['community']}")
+            expect(page.get_by_role("heading", name="Riverside", exact=True)).to_be_visible()
+
+            page.get_by_role("link", name="Members").click()
+            page.get_by_label("Search by name or id").press_sequentially("ada", delay=30)
+            rows = page.locator("#member-results tbody tr")
+            expect(rows).to_have_count(1)  # swapped in by HTMX, without a page load
+            assert "/members?q=ada" in page.url  # hx-push-url keeps the search in the address
+            csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+            assert htmx_headers and all(h.get("x-csrf-token") == csrf for h in htmx_headers)
+
+            page.get_by_role("link", name="Ada Okafor").click()
+            expect(page).to_have_url(f"{base}/o/{ids['org']}/members/{ids['m1']}")
+            turns_to = page.locator("#turns-to")
+            expect(turns_to.get_by_role("link", name="Bea Lindqvist")).to_be_visible()
+            expect(turns_to.get_by_role("link", name="Dev Patel")).to_be_visible()
+            expect(turns_to).to_contain_text("emotional")
+            turned_to_by = page.locator("#turned-to-by")
+            expect(turned_to_by.get_by_role("link", name="Cai Ramos")).to_be_visible()
+            expect(turned_to_by).not_to_contain_text("Bea Lindqvist")
+            expect(page.get_by_text("+44 20 7946 0000")).to_be_visible()  # coordinator role
+            page.screenshot(path=str(tmp_path / "member.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            page.screenshot(path=str(tmp_path / "member-phone.png"), full_page=True)
+
+            # follow a tie to the other member, then log out through the form (CSRF field)
+            turned_to_by.get_by_role("link", name="Cai Ramos").click()
+            expect(page.locator("#turns-to").get_by_role("link", name="Ada Okafor")).to_be_visible()
+            page.get_by_role("button", name="Log out").click()
+            expect(page).to_have_url(base + "/login")
+
+            assert blocked == [], f"pages asked for outside resources: {blocked}"
+            assert console_errors == [], console_errors
+
+            # and the guard does block: an outside address never leaves the browser
+            with pytest.raises(PlaywrightError):
+                page.goto("http://example.com/")
+            assert blocked == ["http://example.com/"]
+        finally:
+            browser.close()
+    print(f"screenshots: {tmp_path / 'member.png'} {tmp_path / 'member-phone.png'}")
+    shutil.copy(tmp_path / "member.png", tmp_path / "last-member.png")
