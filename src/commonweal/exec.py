@@ -127,17 +127,17 @@ class Executor:
             ) from exc
         env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
         env.pop("MALLOC_TRIM_THRESHOLD_", None)
-        dask.config.set({"distributed.nanny.pre-spawn-environ": env})
-        if self.address:
-            self._client = Client(self.address)
-        else:
-            self._cluster = LocalCluster(
-                n_workers=self.workers if self.dask_processes else 1,
-                threads_per_worker=1 if self.dask_processes else self.workers,
-                processes=self.dask_processes,
-                dashboard_address=None,
-            )
-            self._client = Client(self._cluster)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            if self.address:
+                self._client = Client(self.address)
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.workers if self.dask_processes else 1,
+                    threads_per_worker=1 if self.dask_processes else self.workers,
+                    processes=self.dask_processes,
+                    dashboard_address=None,
+                )
+                self._client = Client(self._cluster)
         return self._client
 
     # -- work ----------------------------------------------------------------------------------

@@ -97,10 +97,11 @@ class UncertaintyModel:
     leaves: dict[tuple[int, int], LeafData]
     weighted_nodes: tuple[str, ...]
     nominal_weights: dict[str, FloatArray]
+    rounding: bool = True
 
     @classmethod
     def build(
-        cls, spec: IndexSpec, frame: pl.DataFrame, alternatives: Alternatives
+        cls, spec: IndexSpec, frame: pl.DataFrame, alternatives: Alternatives, rounding: bool = True
     ) -> UncertaintyModel:
         prepared = prepare_frame(spec, frame)
         if spec.period and spec.period in prepared.columns and prepared[spec.period].n_unique() > 1:
@@ -115,7 +116,7 @@ class UncertaintyModel:
                     prepared,
                     normalisation=None if norm == SPEC else Normalisation(method=norm),
                     imputation=None if imp == SPEC else Imputation(method=imp),
-                    rounding=False,
+                    rounding=rounding,
                 )
         means = {"geometric", "harmonic"} & set(alternatives.options("aggregations"))
         for (_, j), ld in leaves.items():
@@ -132,7 +133,7 @@ class UncertaintyModel:
             n.code: np.array([weights[c] for c in n.children], dtype=np.float64) for n in spec.nodes
         }
         weighted = tuple(n.code for n in spec.nodes if len(n.children) > 1)
-        return cls(spec, alternatives, leaves, weighted, nominal)
+        return cls(spec, alternatives, leaves, weighted, nominal, rounding)
 
     @property
     def units(self) -> NDArray[np.object_]:
@@ -168,8 +169,8 @@ def _block_task(
         model.leaves[key],
         weights=weights,
         aggregation=None if agg == SPEC else agg,
-        rounding=False,
-        normalise_root=False,
+        rounding=model.rounding,
+        normalise_root=model.rounding and model.spec.node(model.spec.root).round is not None,
     )
     score, normed = tree[model.spec.root]
     final = normed if normed is not None else score
@@ -326,6 +327,7 @@ def run_uncertainty(
     executor: Executor | None = None,
     batch: int = 64,
     keep_ranks: bool = False,
+    rounding: bool = True,
     on_done: Callable[[int], None] | None = None,
 ) -> UncertaintyResult:
     """Monte-Carlo rank distribution of each unit (see the module docstring).
@@ -344,12 +346,15 @@ def run_uncertainty(
         Draws per block (per task).
     keep_ranks
         Keep the full ``(n_draws, n_units)`` rank matrix on the result.
+    rounding
+        Apply the spec's rounding in every draw (default), so that the nominal configuration
+        reproduces the published index and its ties exactly; ``False`` ranks unrounded scores.
     on_done
         Called with the number of draws in each finished block (progress bars).
     """
     if n_draws < 1:
         raise AnalysisError("n_draws must be at least 1")
-    model = UncertaintyModel.build(spec, frame, alternatives)
+    model = UncertaintyModel.build(spec, frame, alternatives, rounding)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     configs = sample_configs(model, n_draws, rng)
     ranks = evaluate_configs(model, configs, executor=executor, batch=batch, on_done=on_done)
