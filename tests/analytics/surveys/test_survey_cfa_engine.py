@@ -1,4 +1,4 @@
-"""CFA engine behaviour beyond the lavaan golden values: recovery, syntax, problems stated plainly."""
+"""CFA engine beyond the lavaan golden values: recovery, syntax, problems stated plainly."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from commonweal.analytics.surveys import fit_cfa
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
-R3 = dict(abs=5e-4)  # "matches to 3 decimals"
+R3 = {"abs": 5e-4}  # "matches to 3 decimals"
 
 
 def test_hs_global_fit_matches_lavaan(hs_fit):

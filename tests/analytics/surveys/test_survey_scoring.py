@@ -41,7 +41,8 @@ def test_bscs_subscales_and_ons4_items():
     bscs = load_instrument("bscs")
     df = pl.DataFrame({f"bscs_{i}": [i % 5 + 1] for i in range(1, 9)})
     s = score_responses(bscs, df).scores
-    assert s["needs_fulfillment"][0] == 2.5 and s["total"][0] == pytest.approx(24 / 8)  # values 2,3,4,5,1,2,3,4
+    # item values 2, 3, 4, 5, 1, 2, 3, 4
+    assert s["needs_fulfillment"][0] == 2.5 and s["total"][0] == pytest.approx(24 / 8)
     ons = load_instrument("ons4")
     df = pl.DataFrame({"ons4_life_satisfaction": [4, 9], "ons4_worthwhile": [5, 7],
                        "ons4_happiness": [6, 10], "ons4_anxiety": [1, 6]})
