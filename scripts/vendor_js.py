@@ -79,6 +79,10 @@ def vendor(out: Path) -> None:
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
@@ -92,10 +96,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cw-vendor-check-") as tmp:
         fresh = Path(tmp) / "vendor"
         vendor(fresh)
-        cmp = filecmp.dircmp(fresh, VENDOR)
-        bad = cmp.left_only + cmp.right_only + cmp.diff_files
-        # dircmp compares shallowly (size + mtime); compare contents to be sure
-        bad += [f for f in cmp.same_files if not filecmp.cmp(fresh / f, VENDOR / f, shallow=False)]
+        ours, theirs = _files(fresh), _files(VENDOR)
+        bad = sorted(ours ^ theirs) + sorted(
+            f for f in ours & theirs if not filecmp.cmp(fresh / f, VENDOR / f, shallow=False))
         if bad:
             print("vendored files differ from package.json/package-lock.json: " + ", ".join(bad))
             return 1
