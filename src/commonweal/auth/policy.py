@@ -22,6 +22,10 @@ class Permission(StrEnum):
     member_erase = "member:erase"  # erase a member completely
     users_manage = "users:manage"  # grant and revoke roles
     audit_read = "audit:read"
+    aid_read = "aid:read"  # mutual-aid board (anonymised needs), offers, crisis map
+    aid_request = "aid:request"  # post needs and crisis reports, follow one's own requests
+    aid_volunteer = "aid:volunteer"  # offer help, claim needs, one's own time-bank account
+    aid_dispatch = "aid:dispatch"  # match, assign, moderate, verify reports, run the ledger
 
 
 _ALL = frozenset(Permission)
@@ -35,11 +39,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.sensitive_read,
             Permission.registry_write,
             Permission.export,
+            Permission.aid_read,
+            Permission.aid_request,
+            Permission.aid_volunteer,
+            Permission.aid_dispatch,
         }
     ),
-    Role.volunteer: frozenset({Permission.community_read, Permission.member_read}),
+    Role.volunteer: frozenset({Permission.community_read, Permission.member_read,
+                               Permission.aid_read, Permission.aid_request,
+                               Permission.aid_volunteer}),
     Role.researcher: frozenset({Permission.community_read, Permission.member_read}),
-    Role.member: frozenset({Permission.community_read}),
+    Role.member: frozenset({Permission.community_read, Permission.aid_request}),
 }
 
 
