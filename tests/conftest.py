@@ -15,12 +15,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.helpers import World, build_world
 
 from commonweal.db.engine import make_engine, make_session_factory
 from commonweal.db.models import Base
-from tests.helpers import World, build_world
 
 PG_URL = os.environ.get("COMMONWEAL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
 def _pg_unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL is required under CI: {reason}")
@@ -78,8 +80,9 @@ def db(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
     pg: Engine = request.getfixturevalue("pg_engine")
     conn = pg.connect()
     outer = conn.begin()
-    yield sessionmaker(bind=conn, expire_on_commit=False, autoflush=False,
-                       join_transaction_mode="create_savepoint")
+    yield sessionmaker(
+        bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
     outer.rollback()
     conn.close()
 
@@ -95,5 +98,3 @@ def sqlite_db() -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def world(db: sessionmaker[Session]) -> World:
     return build_world(db)
-
-

@@ -49,30 +49,59 @@ def build_world(factory: sessionmaker[Session]) -> World:
         orgs, comms, members = {}, {}, {}
         for tag in ("a", "b"):
             org = reg.create_organisation(s, name=f"Org {tag.upper()}")
-            c = reg.create_community(s, organisation_id=org.id,
-                                     data=CommunityCreate(name=f"Riverside {tag.upper()}"))
+            c = reg.create_community(
+                s, organisation_id=org.id, data=CommunityCreate(name=f"Riverside {tag.upper()}")
+            )
             ms = {}
             for i, name in enumerate(["Ada Okafor", "Bea Lindqvist", "Cai Ramos"]):
-                m = reg.create_member(s, organisation_id=org.id, community_id=c.id, data=MemberCreate(
-                    external_id=f"{tag}{i}", display_name=f"{name} {tag.upper()}",
-                    phone=f"+1-555-01{i}{len(tag)}", email=f"{tag}{i}@example.org",
-                    lat=51.5 + i / 100, lon=-0.12, lives_alone=i == 2, notes="SECRET-NOTE"))
+                m = reg.create_member(
+                    s,
+                    organisation_id=org.id,
+                    community_id=c.id,
+                    data=MemberCreate(
+                        external_id=f"{tag}{i}",
+                        display_name=f"{name} {tag.upper()}",
+                        phone=f"+1-555-01{i}{len(tag)}",
+                        email=f"{tag}{i}@example.org",
+                        lat=51.5 + i / 100,
+                        lon=-0.12,
+                        lives_alone=i == 2,
+                        notes="SECRET-NOTE",
+                    ),
+                )
                 ms[f"{tag}{i}"] = m.id
-            reg.create_tie(s, organisation_id=org.id, data=TieCreate(
-                from_member_id=ms[f"{tag}0"], to_member_id=ms[f"{tag}1"], kind="friend",
-                support_types=["emotional", "practical"], strength=4))
-            reg.create_tie(s, organisation_id=org.id, data=TieCreate(
-                from_member_id=ms[f"{tag}2"], to_member_id=ms[f"{tag}0"], kind="neighbour",
-                support_types=["practical"]))
+            reg.create_tie(
+                s,
+                organisation_id=org.id,
+                data=TieCreate(
+                    from_member_id=ms[f"{tag}0"],
+                    to_member_id=ms[f"{tag}1"],
+                    kind="friend",
+                    support_types=["emotional", "practical"],
+                    strength=4,
+                ),
+            )
+            reg.create_tie(
+                s,
+                organisation_id=org.id,
+                data=TieCreate(
+                    from_member_id=ms[f"{tag}2"],
+                    to_member_id=ms[f"{tag}0"],
+                    kind="neighbour",
+                    support_types=["practical"],
+                ),
+            )
             orgs[tag], comms[tag], members[tag] = org.id, c.id, ms
             for role in Role:
                 email = f"{role.value}.{tag}@example.org"
-                u = auth.create_user(s, email=email, display_name=f"{role.value} {tag}",
-                                     password=PASSWORD)
+                u = auth.create_user(
+                    s, email=email, display_name=f"{role.value} {tag}", password=PASSWORD
+                )
                 auth.grant_role(s, user_id=u.id, organisation_id=org.id, role=role)
                 users[f"{role.value}_{tag}"] = (email, PASSWORD)
-    return World(factory, orgs["a"], orgs["b"], comms["a"], comms["b"], members["a"],
-                 members["b"], users)
+    return World(
+        factory, orgs["a"], orgs["b"], comms["a"], comms["b"], members["a"], members["b"], users
+    )
 
 
 def make_client(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
@@ -81,8 +110,9 @@ def make_client(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     from commonweal.settings import Settings
     from commonweal.web.app import create_app
 
-    app = create_app(Settings(database_url="sqlite://", environment="test"),
-                     session_factory=factory)
+    app = create_app(
+        Settings(database_url="sqlite://", environment="test"), session_factory=factory
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 

@@ -18,7 +18,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def test_cli_reference_is_current() -> None:
     expected = cli_reference()
     actual = (DOCS / "cli.md").read_text(encoding="utf-8")
-    assert actual == expected, "docs/cli.md is stale: python -m commonweal.cli.reference > docs/cli.md"
+    assert actual == expected, (
+        "docs/cli.md is stale: python -m commonweal.cli.reference > docs/cli.md"
+    )
 
 
 def test_every_command_has_help() -> None:

@@ -7,11 +7,11 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
+from tests.helpers import login, make_client
 
 from commonweal.auth.models import AuditEvent
 from commonweal.db.engine import transaction
 from commonweal.registry.models import Asset, Group, Member, Tie
-from tests.helpers import login, make_client
 
 
 def iter_routes(routes):
@@ -29,27 +29,60 @@ def _ids_of_org_a(world):
         from commonweal.registry import service as reg
         from commonweal.registry.schemas import AssetCreate, GroupCreate
 
-        g = reg.create_group(s, organisation_id=world.org_a, community_id=world.community_a,
-                             data=GroupCreate(external_id="g1", name="Walkers A", kind="affinity"))
-        reg.add_membership(s, organisation_id=world.org_a, group_id=g.id,
-                           member_id=world.members_a["a0"])
-        a = reg.create_asset(s, organisation_id=world.org_a, community_id=world.community_a,
-                             data=AssetCreate(external_id="x1", name="Hall A", tangible=True,
-                                              kind="facility", notes="SECRET-NOTE"))
+        g = reg.create_group(
+            s,
+            organisation_id=world.org_a,
+            community_id=world.community_a,
+            data=GroupCreate(external_id="g1", name="Walkers A", kind="affinity"),
+        )
+        reg.add_membership(
+            s, organisation_id=world.org_a, group_id=g.id, member_id=world.members_a["a0"]
+        )
+        a = reg.create_asset(
+            s,
+            organisation_id=world.org_a,
+            community_id=world.community_a,
+            data=AssetCreate(
+                external_id="x1", name="Hall A", tangible=True, kind="facility", notes="SECRET-NOTE"
+            ),
+        )
         tie = s.scalar(select(Tie.id).where(Tie.organisation_id == world.org_a))
-        return {"org_id": world.org_a, "community_id": world.community_a,
-                "member_id": world.members_a["a0"], "group_id": g.id, "asset_id": a.id,
-                "tie_id": tie}
+        return {
+            "org_id": world.org_a,
+            "community_id": world.community_a,
+            "member_id": world.members_a["a0"],
+            "group_id": g.id,
+            "asset_id": a.id,
+            "tie_id": tie,
+        }
 
 
 BODIES = {
-    "POST": {"name": "X", "external_id": "e9", "display_name": "X", "kind": "friend",
-             "from_member_id": 1, "to_member_id": 2, "member_id": 1, "tangible": True,
-             "purpose": "contact", "granted": True, "email": "x@example.org", "role": "admin"},
+    "POST": {
+        "name": "X",
+        "external_id": "e9",
+        "display_name": "X",
+        "kind": "friend",
+        "from_member_id": 1,
+        "to_member_id": 2,
+        "member_id": 1,
+        "tangible": True,
+        "purpose": "contact",
+        "granted": True,
+        "email": "x@example.org",
+        "role": "admin",
+    },
     "PATCH": {"display_name": "Hijacked", "name": "Hijacked"},
 }
-LEAKS = ("Ada Okafor A", "Bea Lindqvist A", "a0@example.org", "SECRET-NOTE", "Walkers A",
-         "Hall A", "Riverside A")
+LEAKS = (
+    "Ada Okafor A",
+    "Bea Lindqvist A",
+    "a0@example.org",
+    "SECRET-NOTE",
+    "Walkers A",
+    "Hall A",
+    "Riverside A",
+)
 
 
 def test_every_route_refuses_another_organisation(world) -> None:
@@ -78,8 +111,10 @@ def test_every_route_refuses_another_organisation(world) -> None:
     assert checked >= 40  # the number of (route, method) pairs is reported in the closing note
     print(f"cross-tenant check: {checked} route/method pairs")
     with transaction(world.factory) as s:  # nothing of A was changed
-        assert s.scalar(select(Member.display_name).where(Member.id == ids["member_id"])) \
+        assert (
+            s.scalar(select(Member.display_name).where(Member.id == ids["member_id"]))
             == "Ada Okafor A"
+        )
         assert s.scalar(select(func.count()).select_from(Group)) == 1
         assert s.scalar(select(func.count()).select_from(Asset)) == 1
 
@@ -95,8 +130,14 @@ def test_sensitive_fields_by_role_and_audited(world) -> None:
     assert body["lat"] is None and body["approx_lat"] == 51.5
     assert "SECRET-NOTE" not in r.text
     with transaction(world.factory) as s:
-        assert s.scalar(select(func.count()).select_from(AuditEvent)
-                        .where(AuditEvent.action == "read_sensitive")) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "read_sensitive")
+            )
+            == 0
+        )
     client = make_client(world.factory)
     login(client, *world.users["coordinator_a"])
     r = client.get(f"/api/v1/orgs/{world.org_a}/members/{mid}")
@@ -120,8 +161,7 @@ def test_crud_pagination_filters_and_errors(world) -> None:
     assert r.json()["total"] == 3 and len(r.json()["items"]) == 2
     r = client.get(f"{base}/communities/{world.community_a}/members", params={"q": "bea"})
     assert [m["display_name"] for m in r.json()["items"]] == ["Bea Lindqvist A"]
-    r = client.get(f"{base}/communities/{world.community_a}/members",
-                   params={"lives_alone": True})
+    r = client.get(f"{base}/communities/{world.community_a}/members", params={"lives_alone": True})
     assert [m["external_id"] for m in r.json()["items"]] == ["a2"]
     # ties both ways
     r = client.get(f"{base}/members/{world.members_a['a0']}/ties")
@@ -129,21 +169,38 @@ def test_crud_pagination_filters_and_errors(world) -> None:
     r = client.get(f"{base}/members/{world.members_a['a0']}/ties", params={"direction": "in"})
     assert [t["from_name"] for t in r.json()["items"]] == ["Cai Ramos A"]
     # invalid input: 422 with details, never 500
-    r = client.post(f"{base}/communities/{world.community_a}/members",
-                    json={"external_id": "", "display_name": "Z", "lat": 200})
+    r = client.post(
+        f"{base}/communities/{world.community_a}/members",
+        json={"external_id": "", "display_name": "Z", "lat": 200},
+    )
     assert r.status_code == 422 and {p["field"] for p in r.json()["problems"]} >= {
-        "body.external_id", "body.lat"}
-    r = client.post(f"{base}/ties", json={"from_member_id": world.members_a["a0"],
-                                          "to_member_id": world.members_a["a1"],
-                                          "kind": "friend"})
+        "body.external_id",
+        "body.lat",
+    }
+    r = client.post(
+        f"{base}/ties",
+        json={
+            "from_member_id": world.members_a["a0"],
+            "to_member_id": world.members_a["a1"],
+            "kind": "friend",
+        },
+    )
     assert r.status_code == 409  # one tie per (pair, kind)
     r = client.get(f"{base}/communities/{world.community_a}/members", params={"limit": 10**6})
     assert r.status_code == 422
-    r = client.post(f"{base}/communities/{world.community_a}/import/members",
-                    files={"file": ("bad.csv", b"external_id,display_name,birth_year\nq,Q,old\n")})
+    r = client.post(
+        f"{base}/communities/{world.community_a}/import/members",
+        files={"file": ("bad.csv", b"external_id,display_name,birth_year\nq,Q,old\n")},
+    )
     assert r.status_code == 422
-    assert r.json()["problems"] == [{"file": "bad.csv", "row": 2, "field": "birth_year",
-                                     "message": "expected a whole number, got 'old'"}]
+    assert r.json()["problems"] == [
+        {
+            "file": "bad.csv",
+            "row": 2,
+            "field": "birth_year",
+            "message": "expected a whole number, got 'old'",
+        }
+    ]
 
 
 def test_erasure_is_complete(world) -> None:
@@ -156,8 +213,14 @@ def test_erasure_is_complete(world) -> None:
     assert r.status_code == 200 and r.json()["removed"]["ties"] == 2
     with transaction(world.factory) as s:
         assert s.get(Member, mid) is None
-        assert s.scalar(select(func.count()).select_from(Tie).where(
-            (Tie.from_member_id == mid) | (Tie.to_member_id == mid))) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Tie)
+                .where((Tie.from_member_id == mid) | (Tie.to_member_id == mid))
+            )
+            == 0
+        )
     # coordinators may not erase
     client = make_client(world.factory)
     login(client, *world.users["coordinator_a"])
@@ -172,15 +235,20 @@ def test_cookie_changes_need_csrf_and_tokens_work(world) -> None:
     r = client.post(f"/api/v1/orgs/{world.org_a}/communities", json={"name": "New"})
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
     client.headers["X-CSRF-Token"] = "wrong"
-    assert client.post(f"/api/v1/orgs/{world.org_a}/communities",
-                       json={"name": "New"}).status_code == 403
+    assert (
+        client.post(f"/api/v1/orgs/{world.org_a}/communities", json={"name": "New"}).status_code
+        == 403
+    )
     token_client = make_client(world.factory)
     login(token_client, *world.users["coordinator_a"])
     token = token_client.post("/api/v1/auth/tokens", json={"name": "script"}).json()["token"]
     bare = make_client(world.factory)
     assert bare.get("/api/v1/orgs").status_code == 401
-    r = bare.post(f"/api/v1/orgs/{world.org_a}/communities", json={"name": "New"},
-                  headers={"Authorization": f"Bearer {token}"})
+    r = bare.post(
+        f"/api/v1/orgs/{world.org_a}/communities",
+        json={"name": "New"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 201
     assert bare.get("/api/v1/orgs", headers={"Authorization": "Bearer nope"}).status_code == 401
 
@@ -188,6 +256,7 @@ def test_cookie_changes_need_csrf_and_tokens_work(world) -> None:
 @pytest.mark.parametrize("password", ["wrong password!", ""])
 def test_bad_login(world, password) -> None:
     client = make_client(world.factory)
-    r = client.post("/api/v1/auth/login", json={"email": "admin.a@example.org",
-                                                "password": password})
+    r = client.post(
+        "/api/v1/auth/login", json={"email": "admin.a@example.org", "password": password}
+    )
     assert r.status_code == 401

@@ -44,8 +44,14 @@ class RoleGrant(Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="role", native_enum=False, create_constraint=True, length=32,
-             values_callable=lambda x: [m.value for m in x])
+        Enum(
+            Role,
+            name="role",
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+            values_callable=lambda x: [m.value for m in x],
+        )
     )
 
 

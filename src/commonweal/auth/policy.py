@@ -26,6 +26,9 @@ class Permission(StrEnum):
     aid_request = "aid:request"  # post needs and crisis reports, follow one's own requests
     aid_volunteer = "aid:volunteer"  # offer help, claim needs, one's own time-bank account
     aid_dispatch = "aid:dispatch"  # match, assign, moderate, verify reports, run the ledger
+    checkins_read = "checkins:read"  # check-ins, alerts and safety checks of the organisation
+    checkins_respond = "checkins:respond"  # log calls, acknowledge alerts, mark people safe
+    checkins_manage = "checkins:manage"  # plans, ladders, safety checks, their exports
 
 
 _ALL = frozenset(Permission)
@@ -43,11 +46,15 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.aid_request,
             Permission.aid_volunteer,
             Permission.aid_dispatch,
+            Permission.checkins_read,
+            Permission.checkins_respond,
+            Permission.checkins_manage,
         }
     ),
     Role.volunteer: frozenset({Permission.community_read, Permission.member_read,
                                Permission.aid_read, Permission.aid_request,
-                               Permission.aid_volunteer}),
+                               Permission.aid_volunteer, Permission.checkins_read,
+                               Permission.checkins_respond}),
     Role.researcher: frozenset({Permission.community_read, Permission.member_read}),
     Role.member: frozenset({Permission.community_read, Permission.aid_request}),
 }

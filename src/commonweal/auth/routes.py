@@ -41,30 +41,52 @@ class GrantIn(BaseModel):
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     settings = request.app.state.settings
-    response.set_cookie(COOKIE, token, max_age=settings.session_max_age_seconds, httponly=True,
-                        samesite="lax", secure=settings.cookie_secure, path="/")
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
 
 
 def _me(session: SessionDep, user: User) -> dict[str, object]:
     grants = auth_service.roles_of(session, user_id=user.id)
-    orgs = {o.id: o for o in registry_service.list_organisations(
-        session, [g.organisation_id for g in grants])}
+    orgs = {
+        o.id: o
+        for o in registry_service.list_organisations(session, [g.organisation_id for g in grants])
+    }
     return {
-        "id": user.id, "email": user.email, "display_name": user.display_name,
-        "organisations": [{"id": g.organisation_id, "name": orgs[g.organisation_id].name,
-                           "role": str(g.role)} for g in grants if g.organisation_id in orgs],
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "organisations": [
+            {"id": g.organisation_id, "name": orgs[g.organisation_id].name, "role": str(g.role)}
+            for g in grants
+            if g.organisation_id in orgs
+        ],
     }
 
 
 @router.post("/auth/login")
-def login(body: LoginIn, request: Request, response: Response, session: SessionDep
-          ) -> dict[str, object]:
+def login(
+    body: LoginIn, request: Request, response: Response, session: SessionDep
+) -> dict[str, object]:
     user = auth_service.authenticate(session, email=body.email, password=body.password)
     token, bs = auth_service.create_browser_session(
-        session, user_id=user.id, max_age_seconds=request.app.state.settings.session_max_age_seconds)
+        session, user_id=user.id, max_age_seconds=request.app.state.settings.session_max_age_seconds
+    )
     set_session_cookie(request, response, token)
-    auth_service.audit(session, organisation_id=None, user_id=user.id, action="login",
-                       entity="user", entity_ids=[user.id])
+    auth_service.audit(
+        session,
+        organisation_id=None,
+        user_id=user.id,
+        action="login",
+        entity="user",
+        entity_ids=[user.id],
+    )
     return {**_me(session, user), "csrf_token": bs.csrf_token}
 
 
@@ -85,12 +107,23 @@ def me(caller: CallerDep, session: SessionDep) -> dict[str, object]:
 
 @router.post("/auth/tokens", status_code=201)
 def create_token(body: TokenIn, caller: CallerDep, session: SessionDep) -> dict[str, object]:
-    token, row = auth_service.create_api_token(session, user_id=caller.user.id, name=body.name,
-                                               days=body.days)
-    auth_service.audit(session, organisation_id=None, user_id=caller.user.id,
-                       action="create", entity="api_token", entity_ids=[row.id])
-    return {"token": token, "name": row.name, "expires_at": row.expires_at,
-            "note": "shown once: store it now"}
+    token, row = auth_service.create_api_token(
+        session, user_id=caller.user.id, name=body.name, days=body.days
+    )
+    auth_service.audit(
+        session,
+        organisation_id=None,
+        user_id=caller.user.id,
+        action="create",
+        entity="api_token",
+        entity_ids=[row.id],
+    )
+    return {
+        "token": token,
+        "name": row.name,
+        "expires_at": row.expires_at,
+        "note": "shown once: store it now",
+    }
 
 
 @router.get("/orgs")
@@ -101,10 +134,17 @@ def my_organisations(caller: CallerDep, session: SessionDep) -> list[dict[str, o
 @router.post("/orgs", status_code=201)
 def create_organisation(body: OrgIn, caller: CallerDep, session: SessionDep) -> dict[str, object]:
     org = registry_service.create_organisation(session, name=body.name)
-    auth_service.grant_role(session, user_id=caller.user.id, organisation_id=org.id,
-                            role=Role.admin)
-    auth_service.audit(session, organisation_id=org.id, user_id=caller.user.id,
-                       action="create", entity="organisation", entity_ids=[org.id])
+    auth_service.grant_role(
+        session, user_id=caller.user.id, organisation_id=org.id, role=Role.admin
+    )
+    auth_service.audit(
+        session,
+        organisation_id=org.id,
+        user_id=caller.user.id,
+        action="create",
+        entity="organisation",
+        entity_ids=[org.id],
+    )
     return {"id": org.id, "name": org.name, "slug": org.slug, "role": "admin"}
 
 
@@ -115,10 +155,15 @@ Auditor = Annotated[OrgContext, Depends(require(Permission.audit_read))]
 @router.get("/orgs/{org_id}/roles")
 def list_roles(ctx: Admin) -> list[dict[str, object]]:
     rows = ctx.session.execute(
-        select(RoleGrant, User).join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.organisation_id == ctx.organisation_id).order_by(User.email)).all()
-    return [{"user_id": u.id, "email": u.email, "display_name": u.display_name,
-             "role": str(g.role)} for g, u in rows]
+        select(RoleGrant, User)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.organisation_id == ctx.organisation_id)
+        .order_by(User.email)
+    ).all()
+    return [
+        {"user_id": u.id, "email": u.email, "display_name": u.display_name, "role": str(g.role)}
+        for g, u in rows
+    ]
 
 
 @router.post("/orgs/{org_id}/roles", status_code=201)
@@ -126,18 +171,37 @@ def grant(body: GrantIn, ctx: Admin) -> dict[str, object]:
     user = ctx.session.scalar(select(User).where(User.email == body.email.strip().lower()))
     if user is None:
         raise NotFoundError(f"no user with email {body.email}")
-    auth_service.grant_role(ctx.session, user_id=user.id, organisation_id=ctx.organisation_id,
-                            role=body.role)
+    auth_service.grant_role(
+        ctx.session, user_id=user.id, organisation_id=ctx.organisation_id, role=body.role
+    )
     ctx.audit("grant", "role", [user.id], ["role"], detail=str(body.role))
     return {"user_id": user.id, "role": str(body.role)}
 
 
 @router.get("/orgs/{org_id}/audit")
-def audit_log(ctx: Auditor, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, object]:
-    rows, total = auth_service.list_audit(ctx.session, organisation_id=ctx.organisation_id,
-                                          limit=limit, offset=offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [
-        {"at": r.at, "user_id": r.user_id, "action": r.action, "entity": r.entity,
-         "entity_ids": r.entity_ids, "count": r.count, "fields": r.fields, "detail": r.detail}
-        for r in rows]}
+def audit_log(
+    ctx: Auditor,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, object]:
+    rows, total = auth_service.list_audit(
+        ctx.session, organisation_id=ctx.organisation_id, limit=limit, offset=offset
+    )
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": [
+            {
+                "at": r.at,
+                "user_id": r.user_id,
+                "action": r.action,
+                "entity": r.entity,
+                "entity_ids": r.entity_ids,
+                "count": r.count,
+                "fields": r.fields,
+                "detail": r.detail,
+            }
+            for r in rows
+        ],
+    }

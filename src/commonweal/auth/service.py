@@ -110,7 +110,9 @@ def create_browser_session(
 
 
 def user_for_session(session: Session, token: str) -> tuple[User, BrowserSession] | None:
-    row = session.scalar(select(BrowserSession).where(BrowserSession.token_hash == hash_token(token)))
+    row = session.scalar(
+        select(BrowserSession).where(BrowserSession.token_hash == hash_token(token))
+    )
     if row is None or row.expires_at <= utcnow():
         return None
     user = session.get(User, row.user_id)
@@ -120,7 +122,9 @@ def user_for_session(session: Session, token: str) -> tuple[User, BrowserSession
 
 
 def end_browser_session(session: Session, token: str) -> None:
-    row = session.scalar(select(BrowserSession).where(BrowserSession.token_hash == hash_token(token)))
+    row = session.scalar(
+        select(BrowserSession).where(BrowserSession.token_hash == hash_token(token))
+    )
     if row is not None:
         session.delete(row)
 

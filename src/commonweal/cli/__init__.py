@@ -5,8 +5,6 @@ Each command group lives in its own module and exposes ``app``; this module moun
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from commonweal.cli import index, network, registry, serve, survey, users
@@ -25,8 +23,10 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    database_url: Optional[str] = typer.Option(  # noqa: UP045 - typer needs Optional here
-        None, "--database-url", help="Database URL (default: COMMONWEAL_DATABASE_URL or ./commonweal.db)."
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Database URL (default: COMMONWEAL_DATABASE_URL or ./commonweal.db).",
     ),
 ) -> None:
     """commonweal: map, measure, mobilize, plan."""

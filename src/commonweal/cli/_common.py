@@ -15,7 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from commonweal.errors import CommonwealError, InputError
 
-__all__ = ["console", "err_console", "friendly_errors", "print_json", "progress", "settings_from_ctx"]
+__all__ = [
+    "console",
+    "err_console",
+    "friendly_errors",
+    "print_json",
+    "progress",
+    "settings_from_ctx",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,7 +9,7 @@ from commonweal.db.engine import make_engine, make_session_factory
 from commonweal.db.migrate import upgrade
 from commonweal.errors import InputError, NotFoundError
 from commonweal.registry import service as reg
-from commonweal.registry.models import Organisation
+from commonweal.registry.models import Community, Organisation
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.settings import Settings
 
@@ -33,10 +33,12 @@ def resolve_org(session: Session, name: str | None, *, create: bool = False) -> 
             if create:
                 return reg.create_organisation(session, name="My organisation")
             raise NotFoundError("no organisation yet: run `commonweal users create-admin` first")
-        raise InputError("several organisations exist: name one with --org "
-                         f"({', '.join(o.name for o in orgs)})")
-    org = session.scalar(select(Organisation).where(
-        (Organisation.name == name) | (Organisation.slug == name)))
+        raise InputError(
+            f"several organisations exist: name one with --org ({', '.join(o.name for o in orgs)})"
+        )
+    org = session.scalar(
+        select(Organisation).where((Organisation.name == name) | (Organisation.slug == name))
+    )
     if org is None:
         if create:
             return reg.create_organisation(session, name=name)
@@ -44,8 +46,7 @@ def resolve_org(session: Session, name: str | None, *, create: bool = False) -> 
     return org
 
 
-def resolve_community(session: Session, org: Organisation, name: str, *, create: bool
-                      ) -> reg.Community:
+def resolve_community(session: Session, org: Organisation, name: str, *, create: bool) -> Community:
     c = reg.get_community_by_name(session, organisation_id=org.id, name=name)
     if c is None:
         if not create:

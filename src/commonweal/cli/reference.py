@@ -29,9 +29,13 @@ def cli_reference() -> str:
     from commonweal.cli import app
 
     root = typer.main.get_command(app)
-    lines = ["# Command-line reference", "",
-             "Generated from the commands themselves (`python -m commonweal.cli.reference`).",
-             "Every command also answers `--help`.", ""]
+    lines = [
+        "# Command-line reference",
+        "",
+        "Generated from the commands themselves (`python -m commonweal.cli.reference`).",
+        "Every command also answers `--help`.",
+        "",
+    ]
     for path, cmd in iter_commands(root):
         lines.append(f"{'#' * min(len(path) + 1, 4)} `commonweal {' '.join(path)}`")
         lines.append("")

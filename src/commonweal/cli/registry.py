@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,8 +14,9 @@ from commonweal.db.engine import transaction
 __all__ = ["db_app", "demo", "export", "import_app"]
 
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
-import_app = typer.Typer(help="Import registry files into a community (all or nothing).",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import registry files into a community (all or nothing).", no_args_is_help=True
+)
 
 Community = typer.Option(..., "--community", "-c", help="Community name (created if missing).")
 Org = typer.Option(None, "--org", help="Organisation name (default: the only one).")
@@ -34,24 +34,40 @@ def db_upgrade(ctx: typer.Context) -> None:
 def _import(ctx: typer.Context, entity: str, file: Path, community: str, org: str | None) -> None:
     from commonweal.registry import importer
 
-    fn = {"members": importer.import_members, "ties": importer.import_ties,
-          "groups": importer.import_groups, "assets": importer.import_assets}[entity]
+    fn = {
+        "members": importer.import_members,
+        "ties": importer.import_ties,
+        "groups": importer.import_groups,
+        "assets": importer.import_assets,
+    }[entity]
     factory = open_db(settings_from_ctx(ctx))
     lines = sum(1 for _ in open(file, "rb")) - 1
     with progress(f"importing {entity}", lines) as advance, transaction(factory) as s:
         o = resolve_org(s, org, create=True)
         c = resolve_community(s, o, community, create=True)
-        report = fn(s, organisation_id=o.id, community_id=c.id, source=file, label=file.name,
-                    on_progress=advance)
-    console.print(f"{report.entity}: {report.created} created, {report.updated} updated "
-                  f"from {report.file} into {community!r}")
+        report = fn(
+            s,
+            organisation_id=o.id,
+            community_id=c.id,
+            source=file,
+            label=file.name,
+            on_progress=advance,
+        )
+    console.print(
+        f"{report.entity}: {report.created} created, {report.updated} updated "
+        f"from {report.file} into {community!r}"
+    )
 
 
 def _entity_command(entity: str) -> None:
     @import_app.command(entity, help=f"Import {entity} from a CSV file (docs/formats.md).")
     @friendly_errors
-    def command(ctx: typer.Context, file: Path = typer.Argument(..., exists=True, dir_okay=False),
-                community: str = Community, org: Optional[str] = Org) -> None:  # noqa: UP045
+    def command(
+        ctx: typer.Context,
+        file: Path = typer.Argument(..., exists=True, dir_okay=False),
+        community: str = Community,
+        org: str | None = Org,
+    ) -> None:
         _import(ctx, entity, file, community, org)
 
 
@@ -63,10 +79,14 @@ for _entity in ("members", "ties", "groups", "assets"):
 @friendly_errors
 def import_villages(
     ctx: typer.Context,
-    folder: Path = typer.Argument(..., exists=True, file_okay=False,
-                                  help="Folder with vilN_meta.csv and vilN_edges.csv files."),
-    only: Optional[list[int]] = typer.Option(None, "--village", help="Only these village numbers."),  # noqa: UP045
-    org: Optional[str] = Org,  # noqa: UP045
+    folder: Path = typer.Argument(
+        ...,
+        exists=True,
+        file_okay=False,
+        help="Folder with vilN_meta.csv and vilN_edges.csv files.",
+    ),
+    only: list[int] = typer.Option([], "--village", help="Only these village numbers."),
+    org: str | None = Org,
 ) -> None:
     """Import the Karnataka village networks, one community per village ("Village N")."""
     import re
@@ -84,9 +104,13 @@ def import_villages(
             with transaction(factory) as s:
                 o = resolve_org(s, org, create=True)
                 c = resolve_community(s, o, f"Village {n}", create=True)
-                rep = import_karnataka_village(s, organisation_id=o.id, community_id=c.id,
-                                               meta_path=meta,
-                                               edges_path=folder / f"vil{n}_edges.csv")
+                rep = import_karnataka_village(
+                    s,
+                    organisation_id=o.id,
+                    community_id=c.id,
+                    meta_path=meta,
+                    edges_path=folder / f"vil{n}_edges.csv",
+                )
             console.print(f"Village {n}: {'; '.join(rep.notes)}", highlight=False)
             advance(1)
     console.print(f"{len(chosen)} villages in {time.perf_counter() - start:.1f} s")
@@ -95,11 +119,14 @@ def import_villages(
 def export(
     ctx: typer.Context,
     community: str = typer.Option(..., "--community", "-c", help="Community name."),
-    fmt: str = typer.Option("json", "--format", "-f",
-                            help="json | members.csv | ties.csv | groups.csv | assets.csv | "
-                                 "ties.graphml | ties.txt"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File (default: stdout)."),  # noqa: UP045
-    org: Optional[str] = Org,  # noqa: UP045
+    fmt: str = typer.Option(
+        "json",
+        "--format",
+        "-f",
+        help="json | members.csv | ties.csv | groups.csv | assets.csv | ties.graphml | ties.txt",
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    org: str | None = Org,
 ) -> None:
     """Export a community (JSON, CSV in the import formats, GraphML, or an edge list)."""
     from commonweal.auth.service import audit
@@ -121,8 +148,16 @@ def export(
             text = ex.export_ties_edgelist(s, **kw)
         else:
             raise InputError(f"unknown format {fmt!r}")
-        audit(s, organisation_id=o.id, user_id=None, action="export", entity="community",
-              entity_ids=[c.id], fields=["all"], detail=f"cli {fmt}")
+        audit(
+            s,
+            organisation_id=o.id,
+            user_id=None,
+            action="export",
+            entity="community",
+            entity_ids=[c.id],
+            fields=["all"],
+            detail=f"cli {fmt}",
+        )
     if output is None:
         typer.echo(text, nl=False)
     else:

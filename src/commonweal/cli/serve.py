@@ -29,17 +29,21 @@ def serve(
 
         info = ensure_demo(factory)
         console.print(f"demo community loaded: {info['counts']}")
-        console.print(f"log in as [bold]{info['email']}[/] with password [bold]{info['password']}[/]")
+        console.print(
+            f"log in as [bold]{info['email']}[/] with password [bold]{info['password']}[/]"
+        )
     console.print(f"commonweal on [bold]http://{host}:{port}/[/]  (API docs: /api/docs)")
     if workers > 1:
         import os
 
         os.environ["COMMONWEAL_DATABASE_URL"] = settings.database_url
-        uvicorn.run("commonweal.web.asgi:app", host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run(
+            "commonweal.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+        )
     else:
-        uvicorn.run(create_app(settings, session_factory=factory), host=host, port=port,
-                    log_level="warning")
+        uvicorn.run(
+            create_app(settings, session_factory=factory), host=host, port=port, log_level="warning"
+        )
 
 
 serve = friendly_errors(serve)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Optional
 
 import typer
 
@@ -38,8 +37,9 @@ def create_admin(
     email: str = typer.Option(..., "--email", help="Login email."),
     org: str = typer.Option(..., "--org", help="Organisation (created if missing)."),
     name: str = typer.Option("Administrator", "--name"),
-    password: Optional[str] = typer.Option(  # noqa: UP045
-        None, "--password", help="Prompted when omitted (or COMMONWEAL_NEW_PASSWORD)."),
+    password: str | None = typer.Option(
+        None, "--password", help="Prompted when omitted (or COMMONWEAL_NEW_PASSWORD)."
+    ),
 ) -> None:
     """Create the first administrator of an organisation."""
     from commonweal.auth import service as auth
@@ -50,8 +50,16 @@ def create_admin(
         o = resolve_org(s, org, create=True)
         u = auth.create_user(s, email=email, display_name=name, password=_password(password))
         auth.grant_role(s, user_id=u.id, organisation_id=o.id, role=Role.admin)
-        auth.audit(s, organisation_id=o.id, user_id=None, action="grant", entity="role",
-                   entity_ids=[u.id], fields=["role"], detail="admin via cli")
+        auth.audit(
+            s,
+            organisation_id=o.id,
+            user_id=None,
+            action="grant",
+            entity="role",
+            entity_ids=[u.id],
+            fields=["role"],
+            detail="admin via cli",
+        )
     console.print(f"admin {email} created for {org!r}")
 
 
@@ -60,11 +68,13 @@ def create_admin(
 def grant(
     ctx: typer.Context,
     email: str = typer.Option(..., "--email"),
-    role: str = typer.Option(..., "--role",
-                             help="admin | coordinator | volunteer | member | researcher"),
-    org: Optional[str] = typer.Option(None, "--org"),  # noqa: UP045
-    create: bool = typer.Option(False, "--create", help="Create the user if missing (asks for a "
-                                                        "password)."),
+    role: str = typer.Option(
+        ..., "--role", help="admin | coordinator | volunteer | member | researcher"
+    ),
+    org: str | None = typer.Option(None, "--org"),
+    create: bool = typer.Option(
+        False, "--create", help="Create the user if missing (asks for a password)."
+    ),
 ) -> None:
     """Give a user a role in an organisation."""
     from sqlalchemy import select
@@ -84,11 +94,20 @@ def grant(
         if u is None:
             if not create:
                 raise NotFoundError(f"no user {email}: add --create")
-            u = auth.create_user(s, email=email, display_name=email.split("@")[0],
-                                 password=_password(None))
+            u = auth.create_user(
+                s, email=email, display_name=email.split("@")[0], password=_password(None)
+            )
         auth.grant_role(s, user_id=u.id, organisation_id=o.id, role=r)
-        auth.audit(s, organisation_id=o.id, user_id=None, action="grant", entity="role",
-                   entity_ids=[u.id], fields=["role"], detail=f"{r} via cli")
+        auth.audit(
+            s,
+            organisation_id=o.id,
+            user_id=None,
+            action="grant",
+            entity="role",
+            entity_ids=[u.id],
+            fields=["role"],
+            detail=f"{r} via cli",
+        )
     console.print(f"{email} is {r} in {o.name}")
 
 
@@ -127,9 +146,11 @@ def list_users(ctx: typer.Context) -> None:
 
     factory = open_db(settings_from_ctx(ctx))
     with transaction(factory) as s:
-        rows = s.execute(select(User.email, Organisation.name, RoleGrant.role)
-                         .join(RoleGrant, RoleGrant.user_id == User.id)
-                         .join(Organisation, Organisation.id == RoleGrant.organisation_id)
-                         .order_by(User.email)).all()
+        rows = s.execute(
+            select(User.email, Organisation.name, RoleGrant.role)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .join(Organisation, Organisation.id == RoleGrant.organisation_id)
+            .order_by(User.email)
+        ).all()
     for email, org, role in rows:
         console.print(f"{email}\t{org}\t{role}", highlight=False)

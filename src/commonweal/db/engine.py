@@ -46,7 +46,9 @@ def make_engine(database_url: str, *, busy_timeout_ms: int = 5000, echo: bool = 
         if memory:
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            kwargs.update(connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+            kwargs.update(
+                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+            )
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, memory=memory, busy_timeout_ms=busy_timeout_ms)
         return engine

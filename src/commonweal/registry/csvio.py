@@ -37,7 +37,9 @@ class ProblemLog:
 
     def raise_if_any(self, what: str) -> None:
         if self.count:
-            shown = "" if self.count <= len(self.problems) else f" (first {len(self.problems)} shown)"
+            shown = (
+                "" if self.count <= len(self.problems) else f" (first {len(self.problems)} shown)"
+            )
             raise ImportRowsError(
                 f"{what}: {self.count} problem(s) in {self.file}{shown}; nothing was written",
                 self.problems,
@@ -68,7 +70,7 @@ def read_csv(
         name = label or path.name
         text: IO[str] = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
     else:
-        name = label or getattr(source, "name", "upload.csv")
+        name = label or str(getattr(source, "name", None) or "upload.csv")
         raw = source.read()
         if isinstance(raw, bytes):
             try:
@@ -84,7 +86,9 @@ def read_csv(
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise ImportRowsError(f"{name} is empty", [Problem("no header row", file=name)]) from None
+            raise ImportRowsError(
+                f"{name} is empty", [Problem("no header row", file=name)]
+            ) from None
         known = set(required) | set(optional)
         for col in required:
             if col not in header:
@@ -131,7 +135,11 @@ def parse_list(value: str) -> list[str]:
 
 
 def validate_row(
-    model: type[M], data: dict[str, Any], *, log: ProblemLog, row: int,
+    model: type[M],
+    data: dict[str, Any],
+    *,
+    log: ProblemLog,
+    row: int,
     skip: set[str] | frozenset[str] = frozenset(),
 ) -> M | None:
     """Validate one row's converted values; every failing field is logged with its column name.

@@ -25,8 +25,14 @@ DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "commonweal-demo"  # printed by `serve --demo`; for a local demo database only
 
 
-def load_demo(factory: sessionmaker[Session], *, n_members: int = 400, seed: int = 7,
-              community: str = "Riverside (demo)", org_name: str = DEMO_ORG) -> dict[str, Any]:
+def load_demo(
+    factory: sessionmaker[Session],
+    *,
+    n_members: int = 400,
+    seed: int = 7,
+    community: str = "Riverside (demo)",
+    org_name: str = DEMO_ORG,
+) -> dict[str, Any]:
     """Generate the demo community and import it (one transaction). Replaces nothing: a community
     of that name that already exists is left as it is."""
     from commonweal.demo import write_community
@@ -37,32 +43,54 @@ def load_demo(factory: sessionmaker[Session], *, n_members: int = 400, seed: int
             org = reg.create_organisation(s, name=org_name)
         existing = reg.get_community_by_name(s, organisation_id=org.id, name=community)
         if existing is not None:
-            return {"organisation_id": org.id, "community_id": existing.id, "created": False,
-                    "counts": reg.community_counts(s, organisation_id=org.id,
-                                                   community_id=existing.id)}
-        c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(
-            name=community, description="A synthetic neighbourhood generated for the demo."))
+            return {
+                "organisation_id": org.id,
+                "community_id": existing.id,
+                "created": False,
+                "counts": reg.community_counts(s, organisation_id=org.id, community_id=existing.id),
+            }
+        c = reg.create_community(
+            s,
+            organisation_id=org.id,
+            data=CommunityCreate(
+                name=community, description="A synthetic neighbourhood generated for the demo."
+            ),
+        )
         with tempfile.TemporaryDirectory() as tmp:
             write_community(Path(tmp), n_members, seed=seed)
-            for entity, fn in (("members", importer.import_members),
-                               ("ties", importer.import_ties),
-                               ("groups", importer.import_groups),
-                               ("assets", importer.import_assets)):
-                fn(s, organisation_id=org.id, community_id=c.id,
-                   source=Path(tmp) / f"{entity}.csv", label=f"demo {entity}.csv")
-        return {"organisation_id": org.id, "community_id": c.id, "created": True,
-                "counts": reg.community_counts(s, organisation_id=org.id, community_id=c.id)}
+            for entity, fn in (
+                ("members", importer.import_members),
+                ("ties", importer.import_ties),
+                ("groups", importer.import_groups),
+                ("assets", importer.import_assets),
+            ):
+                fn(
+                    s,
+                    organisation_id=org.id,
+                    community_id=c.id,
+                    source=Path(tmp) / f"{entity}.csv",
+                    label=f"demo {entity}.csv",
+                )
+        return {
+            "organisation_id": org.id,
+            "community_id": c.id,
+            "created": True,
+            "counts": reg.community_counts(s, organisation_id=org.id, community_id=c.id),
+        }
 
 
-def ensure_demo(factory: sessionmaker[Session], *, n_members: int = 400, seed: int = 7
-                ) -> dict[str, Any]:
+def ensure_demo(
+    factory: sessionmaker[Session], *, n_members: int = 400, seed: int = 7
+) -> dict[str, Any]:
     """The demo organisation, its admin user and community: created once, reused after."""
     result = load_demo(factory, n_members=n_members, seed=seed)
     with transaction(factory) as s:
         user = s.scalar(select(User).where(User.email == DEMO_EMAIL))
         if user is None:
-            user = auth.create_user(s, email=DEMO_EMAIL, display_name="Demo coordinator",
-                                    password=DEMO_PASSWORD)
-        auth.grant_role(s, user_id=user.id, organisation_id=result["organisation_id"],
-                        role=Role.admin)
+            user = auth.create_user(
+                s, email=DEMO_EMAIL, display_name="Demo coordinator", password=DEMO_PASSWORD
+            )
+        auth.grant_role(
+            s, user_id=user.id, organisation_id=result["organisation_id"], role=Role.admin
+        )
     return {**result, "email": DEMO_EMAIL, "password": DEMO_PASSWORD}

@@ -28,8 +28,20 @@ __all__ = [
     "export_ties_graphml",
 ]
 
-_MEMBER_FIELDS = ("external_id", "display_name", "phone", "email", "languages", "birth_year",
-                  "household", "lives_alone", "lat", "lon", "location_precision", "notes")
+_MEMBER_FIELDS = (
+    "external_id",
+    "display_name",
+    "phone",
+    "email",
+    "languages",
+    "birth_year",
+    "household",
+    "lives_alone",
+    "lat",
+    "lon",
+    "location_precision",
+    "notes",
+)
 
 
 def _member_dict(m: Member) -> dict[str, Any]:
@@ -44,53 +56,84 @@ def _tie_rows(session: Session, community_id: int) -> list[dict[str, Any]]:
     a, b = aliased(Member), aliased(Member)
     rows = session.execute(
         select(Tie, a.external_id, b.external_id)
-        .join(a, a.id == Tie.from_member_id).join(b, b.id == Tie.to_member_id)
-        .where(Tie.community_id == community_id).order_by(Tie.id)
+        .join(a, a.id == Tie.from_member_id)
+        .join(b, b.id == Tie.to_member_id)
+        .where(Tie.community_id == community_id)
+        .order_by(Tie.id)
     ).all()
     return [
-        {"from_id": fa, "to_id": fb, "kind": str(t.kind),
-         "support_types": [str(s) for s in mask_to_support(t.support_mask)],
-         "strength": t.strength, "reciprocal": t.reciprocal,
-         "since": t.since.isoformat() if t.since else None, "source": str(t.source)}
+        {
+            "from_id": fa,
+            "to_id": fb,
+            "kind": str(t.kind),
+            "support_types": [str(s) for s in mask_to_support(t.support_mask)],
+            "strength": t.strength,
+            "reciprocal": t.reciprocal,
+            "since": t.since.isoformat() if t.since else None,
+            "source": str(t.source),
+        }
         for t, fa, fb in rows
     ]
 
 
 def _groups(session: Session, community_id: int) -> list[dict[str, Any]]:
     out = []
-    for g in session.scalars(select(Group).where(Group.community_id == community_id)
-                             .order_by(Group.external_id)):
+    for g in session.scalars(
+        select(Group).where(Group.community_id == community_id).order_by(Group.external_id)
+    ):
         members = session.execute(
             select(Member.external_id, GroupMembership.role)
             .join(GroupMembership, GroupMembership.member_id == Member.id)
-            .where(GroupMembership.group_id == g.id).order_by(Member.external_id)
+            .where(GroupMembership.group_id == g.id)
+            .order_by(Member.external_id)
         ).all()
-        out.append({"external_id": g.external_id, "name": g.name, "kind": str(g.kind),
-                    "description": g.description,
-                    "members": [{"member": e, "role": r} for e, r in members]})
+        out.append(
+            {
+                "external_id": g.external_id,
+                "name": g.name,
+                "kind": str(g.kind),
+                "description": g.description,
+                "members": [{"member": e, "role": r} for e, r in members],
+            }
+        )
     return out
 
 
 def _assets(session: Session, community_id: int) -> list[dict[str, Any]]:
     steward = aliased(Member)
     rows = session.execute(
-        select(Asset, steward.external_id).outerjoin(steward, steward.id == Asset.steward_member_id)
-        .where(Asset.community_id == community_id).order_by(Asset.external_id)
+        select(Asset, steward.external_id)
+        .outerjoin(steward, steward.id == Asset.steward_member_id)
+        .where(Asset.community_id == community_id)
+        .order_by(Asset.external_id)
     ).all()
     return [
-        {"external_id": a.external_id, "name": a.name, "tangible": a.tangible, "kind": str(a.kind),
-         "steward_member": s, "steward_org": a.steward_org, "lat": a.lat, "lon": a.lon,
-         "capacity": a.capacity, "availability": a.availability, "condition": str(a.condition),
-         "notes": a.notes}
+        {
+            "external_id": a.external_id,
+            "name": a.name,
+            "tangible": a.tangible,
+            "kind": str(a.kind),
+            "steward_member": s,
+            "steward_org": a.steward_org,
+            "lat": a.lat,
+            "lon": a.lon,
+            "capacity": a.capacity,
+            "availability": a.availability,
+            "condition": str(a.condition),
+            "notes": a.notes,
+        }
         for a, s in rows
     ]
 
 
-def export_community(session: Session, *, organisation_id: int, community_id: int) -> dict[str, Any]:
+def export_community(
+    session: Session, *, organisation_id: int, community_id: int
+) -> dict[str, Any]:
     """Everything about a community as one JSON-ready document (contains sensitive fields)."""
     c = get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    members = session.scalars(select(Member).where(Member.community_id == c.id)
-                              .order_by(Member.external_id)).all()
+    members = session.scalars(
+        select(Member).where(Member.community_id == c.id).order_by(Member.external_id)
+    ).all()
     return {
         "format": "commonweal-community/1",
         "community": {"name": c.name, "kind": str(c.kind), "description": c.description},
@@ -125,20 +168,45 @@ def export_csv(session: Session, *, organisation_id: int, community_id: int, ent
             for k in attr_keys:
                 r[f"attr_{k}"] = m["attributes"].get(k)
             rows.append(r)
-        header = [*_MEMBER_FIELDS, *(f"consent_{p.value}" for p in ConsentPurpose),
-                  *(f"attr_{k}" for k in attr_keys)]
+        header = [
+            *_MEMBER_FIELDS,
+            *(f"consent_{p.value}" for p in ConsentPurpose),
+            *(f"attr_{k}" for k in attr_keys),
+        ]
     elif entity == "ties":
         rows = doc["ties"]
-        header = ["from_id", "to_id", "kind", "support_types", "strength", "reciprocal", "since",
-                  "source"]
+        header = [
+            "from_id",
+            "to_id",
+            "kind",
+            "support_types",
+            "strength",
+            "reciprocal",
+            "since",
+            "source",
+        ]
     elif entity == "groups":
-        rows = [{**g, "members": [f"{x['member']}:{x['role']}" for x in g["members"]]}
-                for g in doc["groups"]]
+        rows = [
+            {**g, "members": [f"{x['member']}:{x['role']}" for x in g["members"]]}
+            for g in doc["groups"]
+        ]
         header = ["external_id", "name", "kind", "description", "members"]
     elif entity == "assets":
         rows = doc["assets"]
-        header = ["external_id", "name", "tangible", "kind", "steward_member", "steward_org", "lat",
-                  "lon", "capacity", "availability", "condition", "notes"]
+        header = [
+            "external_id",
+            "name",
+            "tangible",
+            "kind",
+            "steward_member",
+            "steward_org",
+            "lat",
+            "lon",
+            "capacity",
+            "availability",
+            "condition",
+            "notes",
+        ]
     else:
         from commonweal.errors import InputError
 
@@ -160,27 +228,37 @@ def export_ties_edgelist(session: Session, *, organisation_id: int, community_id
 def export_ties_graphml(session: Session, *, organisation_id: int, community_id: int) -> str:
     """GraphML (directed): nodes are members (id = external_id), edges are ties with attributes."""
     c = get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    members = session.execute(select(Member.external_id, Member.display_name)
-                              .where(Member.community_id == c.id).order_by(Member.external_id)).all()
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
-           '<key id="name" for="node" attr.name="name" attr.type="string"/>',
-           '<key id="kind" for="edge" attr.name="kind" attr.type="string"/>',
-           '<key id="support_types" for="edge" attr.name="support_types" attr.type="string"/>',
-           '<key id="strength" for="edge" attr.name="strength" attr.type="int"/>',
-           '<key id="reciprocal" for="edge" attr.name="reciprocal" attr.type="boolean"/>',
-           f'<graph id="{escape(c.name, {chr(34): "&quot;"})}" edgedefault="directed">']
+    members = session.execute(
+        select(Member.external_id, Member.display_name)
+        .where(Member.community_id == c.id)
+        .order_by(Member.external_id)
+    ).all()
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+        '<key id="name" for="node" attr.name="name" attr.type="string"/>',
+        '<key id="kind" for="edge" attr.name="kind" attr.type="string"/>',
+        '<key id="support_types" for="edge" attr.name="support_types" attr.type="string"/>',
+        '<key id="strength" for="edge" attr.name="strength" attr.type="int"/>',
+        '<key id="reciprocal" for="edge" attr.name="reciprocal" attr.type="boolean"/>',
+        f'<graph id="{escape(c.name, {chr(34): "&quot;"})}" edgedefault="directed">',
+    ]
     q = {'"': "&quot;"}
     for ext, name in members:
         out.append(f'<node id="{escape(ext, q)}"><data key="name">{escape(name)}</data></node>')
     for t in _tie_rows(session, c.id):
-        data = [f'<data key="kind">{t["kind"]}</data>',
-                f'<data key="support_types">{";".join(t["support_types"])}</data>',
-                f'<data key="reciprocal">{"true" if t["reciprocal"] else "false"}</data>']
+        data = [
+            f'<data key="kind">{t["kind"]}</data>',
+            f'<data key="support_types">{";".join(t["support_types"])}</data>',
+            f'<data key="reciprocal">{"true" if t["reciprocal"] else "false"}</data>',
+        ]
         if t["strength"] is not None:
             data.append(f'<data key="strength">{t["strength"]}</data>')
-        out.append(f'<edge source="{escape(t["from_id"], q)}" target="{escape(t["to_id"], q)}">'
-                   + "".join(data) + "</edge>")
+        out.append(
+            f'<edge source="{escape(t["from_id"], q)}" target="{escape(t["to_id"], q)}">'
+            + "".join(data)
+            + "</edge>"
+        )
     out += ["</graph>", "</graphml>"]
     return "\n".join(out) + "\n"
 
@@ -191,19 +269,35 @@ def export_member(session: Session, *, organisation_id: int, member_id: int) -> 
     a, b = aliased(Member), aliased(Member)
     ties = session.execute(
         select(Tie, a.external_id, b.external_id)
-        .join(a, a.id == Tie.from_member_id).join(b, b.id == Tie.to_member_id)
+        .join(a, a.id == Tie.from_member_id)
+        .join(b, b.id == Tie.to_member_id)
         .where((Tie.from_member_id == m.id) | (Tie.to_member_id == m.id))
     ).all()
-    consents = session.scalars(select(Consent).where(Consent.member_id == m.id)
-                               .order_by(Consent.recorded_at)).all()
+    consents = session.scalars(
+        select(Consent).where(Consent.member_id == m.id).order_by(Consent.recorded_at)
+    ).all()
     return {
         "format": "commonweal-member/1",
         "member": _member_dict(m),
-        "consent_history": [{"purpose": str(c.purpose), "granted": c.granted,
-                             "recorded_at": c.recorded_at.isoformat()} for c in consents],
-        "ties": [{"from_id": fa, "to_id": fb, "kind": str(t.kind),
-                  "support_types": [str(s) for s in mask_to_support(t.support_mask)]}
-                 for t, fa, fb in ties],
-        "groups": [{"name": g.name, "role": r} for g, r in
-                   member_groups(session, organisation_id=organisation_id, member_id=m.id)],
+        "consent_history": [
+            {
+                "purpose": str(c.purpose),
+                "granted": c.granted,
+                "recorded_at": c.recorded_at.isoformat(),
+            }
+            for c in consents
+        ],
+        "ties": [
+            {
+                "from_id": fa,
+                "to_id": fb,
+                "kind": str(t.kind),
+                "support_types": [str(s) for s in mask_to_support(t.support_mask)],
+            }
+            for t, fa, fb in ties
+        ],
+        "groups": [
+            {"name": g.name, "role": r}
+            for g, r in member_groups(session, organisation_id=organisation_id, member_id=m.id)
+        ],
     }

@@ -71,15 +71,22 @@ def read_karnataka_village(
             if pid is None:
                 log.add("missing pid", row=row_no, field="pid")
                 continue
-            attrs = {k: _na(row.get(k, "")) for k in ("gender", "age", "religion", "caste",
-                                                       "resp_status")}
+            attrs: dict[str, str | int | None] = {
+                k: _na(row.get(k, ""))
+                for k in ("gender", "age", "religion", "caste", "resp_status")
+            }
             if attrs["age"] is not None:
                 try:
-                    attrs["age"] = int(attrs["age"])  # type: ignore[arg-type]
+                    attrs["age"] = int(str(attrs["age"]))
                 except ValueError:
                     log.add(f"age is not a number: {attrs['age']!r}", row=row_no, field="age")
-            people.append({"external_id": pid, "household": _na(row.get("hhid", "")),
-                           "attributes": {k: v for k, v in attrs.items() if v is not None}})
+            people.append(
+                {
+                    "external_id": pid,
+                    "household": _na(row.get("hhid", "")),
+                    "attributes": {k: v for k, v in attrs.items() if v is not None},
+                }
+            )
     log.raise_if_any(f"cannot import {meta_path.name}")
     elog = ProblemLog(edges_path.name)
     pairs: dict[tuple[str, str], set[SupportType]] = defaultdict(set)
@@ -110,38 +117,73 @@ def import_karnataka_village(
     roster = {p["external_id"] for p in people}
     extra = sorted({x for pair in pairs for x in pair} - roster)
     rows = [
-        {"organisation_id": organisation_id, "community_id": community_id,
-         "external_id": p["external_id"], "display_name": f"Person {p['external_id']}",
-         "household": p["household"], "attributes": {**p["attributes"], "in_roster": True},
-         "languages": ["kn"]}
+        {
+            "organisation_id": organisation_id,
+            "community_id": community_id,
+            "external_id": p["external_id"],
+            "display_name": f"Person {p['external_id']}",
+            "household": p["household"],
+            "attributes": {**p["attributes"], "in_roster": True},
+            "languages": ["kn"],
+        }
         for p in people
     ] + [
-        {"organisation_id": organisation_id, "community_id": community_id, "external_id": x,
-         "display_name": f"Person {x}", "household": None, "attributes": {"in_roster": False},
-         "languages": ["kn"]}
+        {
+            "organisation_id": organisation_id,
+            "community_id": community_id,
+            "external_id": x,
+            "display_name": f"Person {x}",
+            "household": None,
+            "attributes": {"in_roster": False},
+            "languages": ["kn"],
+        }
         for x in extra
     ]
-    created, updated = upsert_rows(session, Member, rows,
-                                   member_id_map(session, community_id=community_id),
-                                   lambda r: r["external_id"])
+    created, updated = upsert_rows(
+        session,
+        Member,
+        rows,
+        member_id_map(session, community_id=community_id),
+        lambda r: r["external_id"],
+    )
     ids = member_id_map(session, community_id=community_id)
     from sqlalchemy import select
 
-    existing = {(f, t, k): i for i, f, t, k in session.execute(
-        select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind)
-        .where(Tie.community_id == community_id)).all()}
+    existing = {
+        (f, t, k): i
+        for i, f, t, k in session.execute(
+            select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind).where(
+                Tie.community_id == community_id
+            )
+        ).all()
+    }
     tie_rows = [
-        {"organisation_id": organisation_id, "community_id": community_id,
-         "from_member_id": ids[i], "to_member_id": ids[j], "kind": TieKind.other,
-         "support_mask": support_to_mask(sorted(types)), "source": TieSource.self_report,
-         "reciprocal": (j, i) in pairs}
+        {
+            "organisation_id": organisation_id,
+            "community_id": community_id,
+            "from_member_id": ids[i],
+            "to_member_id": ids[j],
+            "kind": TieKind.other,
+            "support_mask": support_to_mask(sorted(types)),
+            "source": TieSource.self_report,
+            "reciprocal": (j, i) in pairs,
+        }
         for (i, j), types in sorted(pairs.items())
     ]
     t_created, t_updated = upsert_rows(
-        session, Tie, tie_rows, existing,
-        lambda r: (r["from_member_id"], r["to_member_id"], r["kind"]))
-    report = ImportReport("village", meta_path.name.replace("_meta.csv", ""),
-                          created + t_created, updated + t_updated, len(people))
+        session,
+        Tie,
+        tie_rows,
+        existing,
+        lambda r: (r["from_member_id"], r["to_member_id"], r["kind"]),
+    )
+    report = ImportReport(
+        "village",
+        meta_path.name.replace("_meta.csv", ""),
+        created + t_created,
+        updated + t_updated,
+        len(people),
+    )
     report.notes = [
         f"{len(people)} people in the roster, {len(extra)} named in ties but not in the roster",
         f"{len(tie_rows)} ties (distinct ordered pairs); {self_rows} self-tie rows dropped",

@@ -43,8 +43,14 @@ __all__ = [
 
 
 def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(e, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda x: [m.value for m in x])
+    return Enum(
+        e,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda x: [m.value for m in x],
+    )
 
 
 class Organisation(TimestampMixin, Base):
@@ -94,7 +100,9 @@ class Member(TenantMixin, TimestampMixin, Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     consents: Mapped[list[Consent]] = relationship(
-        back_populates="member", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="member",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="Consent.recorded_at",
     )
 

@@ -85,10 +85,15 @@ T = TypeVar("T")
 
 
 def paginate(
-    session: Session, query: Select[tuple[T]], *, limit: int, offset: int
+    session: Session, query: Select[T], *, limit: int, offset: int
 ) -> tuple[Sequence[T], int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return session.scalars(query.limit(limit).offset(offset)).all(), total
+
+
+def _rowcount(result: Any) -> int:
+    """Rows a DELETE/UPDATE touched (CursorResult.rowcount; typed loosely by SQLAlchemy)."""
+    return int(result.rowcount)
 
 
 def _flush_or_conflict(session: Session, what: str) -> None:
@@ -132,7 +137,9 @@ def create_community(session: Session, *, organisation_id: int, data: CommunityC
 
 def list_communities(session: Session, *, organisation_id: int) -> Sequence[Community]:
     return session.scalars(
-        select(Community).where(Community.organisation_id == organisation_id).order_by(Community.name)
+        select(Community)
+        .where(Community.organisation_id == organisation_id)
+        .order_by(Community.name)
     ).all()
 
 
@@ -141,7 +148,9 @@ def get_community(session: Session, *, organisation_id: int, community_id: int) 
     return c if c is not None and c.organisation_id == organisation_id else None
 
 
-def get_community_or_raise(session: Session, *, organisation_id: int, community_id: int) -> Community:
+def get_community_or_raise(
+    session: Session, *, organisation_id: int, community_id: int
+) -> Community:
     c = get_community(session, organisation_id=organisation_id, community_id=community_id)
     if c is None:
         raise NotFoundError(f"no community {community_id}")
@@ -150,17 +159,24 @@ def get_community_or_raise(session: Session, *, organisation_id: int, community_
 
 def get_community_by_name(session: Session, *, organisation_id: int, name: str) -> Community | None:
     return session.scalar(
-        select(Community).where(Community.organisation_id == organisation_id, Community.name == name)
+        select(Community).where(
+            Community.organisation_id == organisation_id, Community.name == name
+        )
     )
 
 
-def community_counts(session: Session, *, organisation_id: int, community_id: int) -> dict[str, int]:
+def community_counts(
+    session: Session, *, organisation_id: int, community_id: int
+) -> dict[str, int]:
     def count(model: Any) -> int:
-        return session.scalar(
-            select(func.count()).select_from(model).where(
-                model.organisation_id == organisation_id, model.community_id == community_id
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(model)
+                .where(model.organisation_id == organisation_id, model.community_id == community_id)
             )
-        ) or 0
+            or 0
+        )
 
     return {
         "members": count(Member),
@@ -168,12 +184,15 @@ def community_counts(session: Session, *, organisation_id: int, community_id: in
         "groups": count(Group),
         "assets": count(Asset),
         "living_alone": session.scalar(
-            select(func.count()).select_from(Member).where(
+            select(func.count())
+            .select_from(Member)
+            .where(
                 Member.organisation_id == organisation_id,
                 Member.community_id == community_id,
                 Member.lives_alone.is_(True),
             )
-        ) or 0,
+        )
+        or 0,
     }
 
 
@@ -239,7 +258,10 @@ def list_members(
     if q:
         like = f"%{q.lower()}%"
         query = query.where(
-            or_(func.lower(Member.display_name).like(like), func.lower(Member.external_id).like(like))
+            or_(
+                func.lower(Member.display_name).like(like),
+                func.lower(Member.external_id).like(like),
+            )
         )
     if household is not None:
         query = query.where(Member.household == household)
@@ -249,7 +271,9 @@ def list_members(
         query = query.join(GroupMembership, GroupMembership.member_id == Member.id).where(
             GroupMembership.group_id == group_id
         )
-    return paginate(session, query.order_by(Member.display_name, Member.id), limit=limit, offset=offset)
+    return paginate(
+        session, query.order_by(Member.display_name, Member.id), limit=limit, offset=offset
+    )
 
 
 def erase_member(session: Session, *, organisation_id: int, member_id: int) -> dict[str, int]:
@@ -260,13 +284,15 @@ def erase_member(session: Session, *, organisation_id: int, member_id: int) -> d
     """
     m = get_member_or_raise(session, organisation_id=organisation_id, member_id=member_id)
     counts = {
-        "ties": session.execute(
-            delete(Tie).where(or_(Tie.from_member_id == m.id, Tie.to_member_id == m.id))
-        ).rowcount,
-        "memberships": session.execute(
-            delete(GroupMembership).where(GroupMembership.member_id == m.id)
-        ).rowcount,
-        "consents": session.execute(delete(Consent).where(Consent.member_id == m.id)).rowcount,
+        "ties": _rowcount(
+            session.execute(
+                delete(Tie).where(or_(Tie.from_member_id == m.id, Tie.to_member_id == m.id))
+            )
+        ),
+        "memberships": _rowcount(
+            session.execute(delete(GroupMembership).where(GroupMembership.member_id == m.id))
+        ),
+        "consents": _rowcount(session.execute(delete(Consent).where(Consent.member_id == m.id))),
     }
     for asset in session.scalars(select(Asset).where(Asset.steward_member_id == m.id)):
         asset.steward_member_id = None
@@ -326,8 +352,12 @@ def get_group_or_raise(session: Session, *, organisation_id: int, group_id: int)
 
 
 def list_groups(
-    session: Session, *, organisation_id: int, community_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[tuple[Group, int]], int]:
     counts = (
         select(GroupMembership.group_id, func.count().label("n"))
@@ -341,12 +371,17 @@ def list_groups(
     )
     if community_id is not None:
         query = query.where(Group.community_id == community_id)
-    total = session.scalar(
-        select(func.count()).select_from(Group).where(
-            Group.organisation_id == organisation_id,
-            *([Group.community_id == community_id] if community_id is not None else []),
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Group)
+            .where(
+                Group.organisation_id == organisation_id,
+                *([Group.community_id == community_id] if community_id is not None else []),
+            )
         )
-    ) or 0
+        or 0
+    )
     rows = session.execute(query.order_by(Group.name).limit(limit).offset(offset)).all()
     return [(g, int(n)) for g, n in rows], total
 
@@ -364,15 +399,19 @@ def add_membership(
     return gm
 
 
-def remove_membership(session: Session, *, organisation_id: int, group_id: int, member_id: int) -> None:
+def remove_membership(
+    session: Session, *, organisation_id: int, group_id: int, member_id: int
+) -> None:
     get_group_or_raise(session, organisation_id=organisation_id, group_id=group_id)
-    n = session.execute(
-        delete(GroupMembership).where(
-            GroupMembership.group_id == group_id,
-            GroupMembership.member_id == member_id,
-            GroupMembership.organisation_id == organisation_id,
+    n = _rowcount(
+        session.execute(
+            delete(GroupMembership).where(
+                GroupMembership.group_id == group_id,
+                GroupMembership.member_id == member_id,
+                GroupMembership.organisation_id == organisation_id,
+            )
         )
-    ).rowcount
+    )
     if not n:
         raise NotFoundError(f"member {member_id} is not in group {group_id}")
 
@@ -390,7 +429,9 @@ def group_members(
     return [(gm, m) for gm, m in rows]
 
 
-def member_groups(session: Session, *, organisation_id: int, member_id: int) -> list[tuple[Group, str]]:
+def member_groups(
+    session: Session, *, organisation_id: int, member_id: int
+) -> list[tuple[Group, str]]:
     rows = session.execute(
         select(Group, GroupMembership.role)
         .join(GroupMembership, GroupMembership.group_id == Group.id)
@@ -480,7 +521,9 @@ def create_asset(
 ) -> Asset:
     get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
     if data.steward_member_id is not None:
-        get_member_or_raise(session, organisation_id=organisation_id, member_id=data.steward_member_id)
+        get_member_or_raise(
+            session, organisation_id=organisation_id, member_id=data.steward_member_id
+        )
     a = Asset(organisation_id=organisation_id, community_id=community_id, **data.model_dump())
     session.add(a)
     _flush_or_conflict(session, f"asset external_id {data.external_id!r}")
@@ -494,7 +537,9 @@ def get_asset_or_raise(session: Session, *, organisation_id: int, asset_id: int)
     return a
 
 
-def update_asset(session: Session, *, organisation_id: int, asset_id: int, data: AssetUpdate) -> Asset:
+def update_asset(
+    session: Session, *, organisation_id: int, asset_id: int, data: AssetUpdate
+) -> Asset:
     a = get_asset_or_raise(session, organisation_id=organisation_id, asset_id=asset_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("steward_member_id") is not None:

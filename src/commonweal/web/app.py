@@ -18,21 +18,28 @@ __all__ = ["create_app"]
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None
-               ) -> FastAPI:
+def create_app(
+    settings: Settings, *, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
     """Build the web application (API + pages) for ``settings``.
 
     ``session_factory`` lets tests (and embedders) supply their own database sessions.
     """
     if settings.environment == "production" and settings.secret_key == "dev-insecure-change-me":
         raise ConfigurationError("set COMMONWEAL_SECRET_KEY: the default key is for development")
-    app = FastAPI(title="commonweal", version=__version__,
-                  description="Map, measure and mobilize a community's social fabric.",
-                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="commonweal",
+        version=__version__,
+        description="Map, measure and mobilize a community's social fabric.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
     app.state.settings = settings
     if session_factory is None:
         session_factory = make_session_factory(
-            make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+            make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        )
     app.state.session_factory = session_factory
     install_error_handlers(app)
 

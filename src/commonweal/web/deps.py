@@ -70,7 +70,9 @@ def _resolve(request: Request, session: Session) -> Caller | None:
     if request.method in _UNSAFE:
         sent = request.headers.get("x-csrf-token") or request.state.__dict__.get("form_csrf")
         if not sent or not secrets.compare_digest(sent, bs.csrf_token):
-            raise PermissionDeniedError("missing or wrong CSRF token for a cookie-authenticated change")
+            raise PermissionDeniedError(
+                "missing or wrong CSRF token for a cookie-authenticated change"
+            )
     return Caller(user, bs)
 
 
@@ -81,7 +83,9 @@ def get_optional_caller(request: Request, session: SessionDep) -> Caller | None:
 def get_caller(request: Request, session: SessionDep) -> Caller:
     caller = _resolve(request, session)
     if caller is None:
-        raise AuthenticationError("log in first (session cookie or 'Authorization: Bearer <token>')")
+        raise AuthenticationError(
+            "log in first (session cookie or 'Authorization: Bearer <token>')"
+        )
     return caller
 
 
@@ -106,11 +110,24 @@ class OrgContext:
     def can(self, permission: Permission) -> bool:
         return allowed(self.role, permission)
 
-    def audit(self, action: str, entity: str, ids: Sequence[int | str] = (),
-              fields: Sequence[str] = (), detail: str | None = None) -> None:
-        auth_service.audit(self.session, organisation_id=self.organisation_id, user_id=self.user_id,
-                           action=action, entity=entity, entity_ids=ids, fields=fields,
-                           detail=detail)
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        ids: Sequence[int | str] = (),
+        fields: Sequence[str] = (),
+        detail: str | None = None,
+    ) -> None:
+        auth_service.audit(
+            self.session,
+            organisation_id=self.organisation_id,
+            user_id=self.user_id,
+            action=action,
+            entity=entity,
+            entity_ids=ids,
+            fields=fields,
+            detail=detail,
+        )
 
 
 def require(permission: Permission) -> Callable[..., OrgContext]:
@@ -120,8 +137,9 @@ def require(permission: Permission) -> Callable[..., OrgContext]:
     a role that lacks the permission gets 403.
     """
 
-    def dependency(org_id: int, request: Request, session: SessionDep,
-                   caller: CallerDep) -> OrgContext:
+    def dependency(
+        org_id: int, request: Request, session: SessionDep, caller: CallerDep
+    ) -> OrgContext:
         role = auth_service.role_in(session, user_id=caller.user.id, organisation_id=org_id)
         if role is None:
             raise NotFoundError(f"no organisation {org_id}")

@@ -26,10 +26,13 @@ def _wants_html(request: Request) -> bool:
 def _page(request: Request, status: int, title: str, message: str) -> Response:
     templates = getattr(request.app.state, "templates", None)
     if templates is not None:
-        return templates.TemplateResponse(
-            request, "error.html", {"title": title, "message": message, "status": status},
+        response: Response = templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": message, "status": status},
             status_code=status,
         )
+        return response
     return HTMLResponse(f"<h1>{title}</h1><p>{message}</p>", status_code=status)
 
 
@@ -53,18 +56,29 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         if _wants_html(request):
-            return _page(request, 422, "Invalid input",
-                         "; ".join(f"{p['field']}: {p['message']}" for p in problems))
-        return JSONResponse({"error": "InputError", "detail": "invalid input",
-                             "problems": problems}, status_code=422)
+            return _page(
+                request,
+                422,
+                "Invalid input",
+                "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            )
+        return JSONResponse(
+            {"error": "InputError", "detail": "invalid input", "problems": problems},
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return _page(request, exc.status_code, "Not found" if exc.status_code == 404
-                         else "Error", str(exc.detail))
-        return JSONResponse({"error": "HTTPError", "detail": exc.detail},
-                            status_code=exc.status_code)
+            return _page(
+                request,
+                exc.status_code,
+                "Not found" if exc.status_code == 404 else "Error",
+                str(exc.detail),
+            )
+        return JSONResponse(
+            {"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
