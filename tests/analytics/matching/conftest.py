@@ -114,6 +114,7 @@ def brute_force(problem, cands, config, fixed=frozenset()):
     need_left = problem.need_quantity.astype(int).tolist()
     offer_left = problem.offer_capacity.astype(int).tolist()
     vol_left = np.maximum(problem.vol_cap - problem.vol_taken, 0).astype(int).tolist()
+    pair_used: set[tuple[int, int]] = set()  # a need's volunteers are distinct people
     urgent = problem.need_urgency >= config.urgent_level
     best = [(-math.inf, -math.inf), ()]
     chosen: list[int] = []
@@ -131,13 +132,15 @@ def brute_force(problem, cands, config, fixed=frozenset()):
                 best[0], best[1] = k, tuple(chosen)
             return
         n, o, v = int(cands.need[e]), int(cands.offer[e]), int(cands.volunteer[e])
-        if need_left[n] and offer_left[o] and vol_left[v]:
+        if need_left[n] and offer_left[o] and vol_left[v] and (n, v) not in pair_used:
+            pair_used.add((n, v))
             need_left[n] -= 1
             offer_left[o] -= 1
             vol_left[v] -= 1
             chosen.append(e)
             dfs(e + 1)
             chosen.pop()
+            pair_used.discard((n, v))
             need_left[n] += 1
             offer_left[o] += 1
             vol_left[v] += 1

@@ -120,6 +120,8 @@ def check_assignment(problem, result, needs, offers, vols):
             sum(w * v for w, v in zip(weights, s.components.values(), strict=True))
         )
     assert len(set(result.pairs())) == len(result.pairs())
+    need_vol = [(s.need_id, s.volunteer_id) for s in result.suggestions]
+    assert len(set(need_vol)) == len(need_vol)  # a need's volunteers are distinct people
     for n in needs:
         assert by_need.get(n.id, 0) <= n.quantity
     for o in offers:
@@ -195,3 +197,17 @@ def test_requester_is_never_matched_to_their_own_offer():
     needs = [Need("n", "groceries", 52.52, 13.40, 0, 3600, requester_id="v1")]
     offers = [Offer("o", "v1", ("groceries",), 52.52, 13.40)]
     assert optimal_assignment(prepare(needs, offers), solver="highs").slots_filled == 0
+
+
+def test_a_need_for_two_volunteers_gets_two_people():
+    needs = [Need("move", "repairs", 52.52, 13.40, 0, 3600, quantity=2)]
+    offers = [
+        Offer("a1", "va", ("repairs",), 52.52, 13.40),
+        Offer("a2", "va", ("repairs", "transport"), 52.52, 13.40),
+        Offer("b", "vb", ("repairs",), 52.55, 13.40, max_distance_km=5),
+    ]
+    problem = prepare(needs, offers)
+    for solver in ("highs", "auto"):
+        r = optimal_assignment(problem, solver=solver)
+        assert sorted(s.volunteer_id for s in r.suggestions) == ["va", "vb"]
+    assert sorted(s.volunteer_id for s in greedy_assignment(problem).suggestions) == ["va", "vb"]

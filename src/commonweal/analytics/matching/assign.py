@@ -126,6 +126,8 @@ class _Network:
     offer_cap: npt.NDArray[np.int64]
     slot_vol: npt.NDArray[np.int64]
     slot_val: npt.NDArray[np.float64]
+    group: npt.NDArray[np.int64]  # per free edge: its (need, volunteer) group, -1 if alone
+    group_need: npt.NDArray[np.int64]  # per group: the need
 
 
 def _solve_ortools(
@@ -145,8 +147,18 @@ def _solve_ortools(
     biggest = float(max(net.value.max(initial=0.0), net.slot_val.max(initial=0.0), 1.0))
     scale = min(_SCALE, 2.0**59 / (biggest * (sink + 2) * 8))
     e = net.edges
+    g0 = sink + 1  # (need, volunteer) group nodes: a need's volunteers are distinct people
+    n_grp = net.group_need.shape[0]
+    edge_tail = np.where(net.group >= 0, g0 + net.group, n0 + cands.need[e])
     tails = np.concatenate(
-        (np.full(n_need, src), n0 + cands.need[e], o0 + np.arange(n_off), v0 + net.slot_vol, [src])
+        (
+            np.full(n_need, src),
+            edge_tail,
+            o0 + np.arange(n_off),
+            v0 + net.slot_vol,
+            [src],
+            n0 + net.group_need,
+        )
     )
     heads = np.concatenate(
         (
@@ -155,6 +167,7 @@ def _solve_ortools(
             v0 + problem.offer_vol,
             np.full(net.slot_vol.shape[0], sink),
             [sink],
+            g0 + np.arange(n_grp),
         )
     )
     caps = np.concatenate(
@@ -164,6 +177,7 @@ def _solve_ortools(
             net.offer_cap,
             np.ones(net.slot_vol.shape[0], dtype=np.int64),
             [total],
+            np.ones(n_grp, dtype=np.int64),
         )
     )
     costs = np.concatenate(
@@ -173,6 +187,7 @@ def _solve_ortools(
             np.zeros(n_off, dtype=np.int64),
             -np.rint(net.slot_val * scale).astype(np.int64),
             [0],
+            np.zeros(n_grp, dtype=np.int64),
         )
     )
     flow = min_cost_flow.SimpleMinCostFlow()
@@ -182,9 +197,9 @@ def _solve_ortools(
         caps.astype(np.int64),
         costs.astype(np.int64),
     )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies = np.zeros(g0 + n_grp, dtype=np.int64)
     supplies[src], supplies[sink] = total, -total
-    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    flow.set_nodes_supplies(np.arange(g0 + n_grp, dtype=np.int32), supplies)
     if flow.solve() != flow.OPTIMAL:
         return None
     x = flow.flows(np.arange(n_need, n_need + e.shape[0], dtype=np.int32))
@@ -198,22 +213,28 @@ def _solve_lp(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
 ]:
     """Solve the LP restricted to candidate rows ``cols``; return x and the three dual vectors."""
     n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
     k, s = cols.shape[0], net.slot_vol.shape[0]
+    n_grp = net.group_need.shape[0]
     ones, ar = np.ones(k), np.arange(k)
+    grp = net.group[np.searchsorted(net.edges, cols)]
+    in_grp = grp >= 0
     a_ub = sparse.csr_array(
         (
-            np.concatenate((ones, ones)),
+            np.concatenate((ones, ones, ones[in_grp])),
             (
-                np.concatenate((cands.need[cols], n_need + cands.offer[cols])),
-                np.concatenate((ar, ar)),
+                np.concatenate(
+                    (cands.need[cols], n_need + cands.offer[cols], n_need + n_off + grp[in_grp])
+                ),
+                np.concatenate((ar, ar, ar[in_grp])),
             ),
         ),
-        shape=(n_need + n_off, k + s),
+        shape=(n_need + n_off + n_grp, k + s),
     )
-    b_ub = np.concatenate((net.need_q, net.offer_cap)).astype(np.float64)
+    b_ub = np.concatenate((net.need_q, net.offer_cap, np.ones(n_grp))).astype(np.float64)
     a_eq = sparse.csr_array(
         (
             np.concatenate((ones, -np.ones(s))),
@@ -233,11 +254,13 @@ def _solve_lp(
     )
     if res.status != 0:
         raise AnalysisError(f"the assignment LP did not solve: {res.message}")
+    marg = np.asarray(res.ineqlin.marginals)
     return (
         np.asarray(res.x[:k]),
-        np.asarray(res.ineqlin.marginals[:n_need]),
-        np.asarray(res.ineqlin.marginals[n_need:]),
+        marg[:n_need],
+        marg[n_need : n_need + n_off],
         np.asarray(res.eqlin.marginals),
+        marg[n_need + n_off :],
     )
 
 
@@ -254,9 +277,11 @@ def _solve_highs(
     is_active[np.searchsorted(e, active)] = True
     for _ in range(200):
         cols = e[is_active]
-        x, pi_n, pi_o, pi_v = _solve_lp(problem, cands, net, cols)
+        x, pi_n, pi_o, pi_v, pi_g = _solve_lp(problem, cands, net, cols)
+        pi_edge_g = pi_g[net.group] if pi_g.size else np.zeros(e.shape[0])
+        pi_edge_g[net.group < 0] = 0.0
         reduced = -net.value - (
-            pi_n[cands.need[e]] + pi_o[cands.offer[e]] + pi_v[cands.volunteer[e]]
+            pi_n[cands.need[e]] + pi_o[cands.offer[e]] + pi_v[cands.volunteer[e]] + pi_edge_g
         )
         enter = (~is_active) & (reduced < -_TOL)
         if not enter.any():
@@ -276,24 +301,30 @@ def _solve_milp(
     n_need, n_off, n_vol = len(problem.needs), len(problem.offers), len(problem.volunteer_ids)
     e = net.edges
     k, s = e.shape[0], net.slot_vol.shape[0]
+    n_grp = net.group_need.shape[0]
     ar = np.arange(k)
+    in_grp = net.group >= 0
+    base = n_need + n_off + n_vol
     rows = np.concatenate(
         (
             cands.need[e],
             n_need + cands.offer[e],
             n_need + n_off + cands.volunteer[e],
             n_need + n_off + net.slot_vol,
+            base + net.group[in_grp],
         )
     )
     a = sparse.csr_array(
         (
-            np.concatenate((np.ones(3 * k), -np.ones(s))),
-            (rows, np.concatenate((ar, ar, ar, k + np.arange(s)))),
+            np.concatenate((np.ones(3 * k), -np.ones(s), np.ones(int(in_grp.sum())))),
+            (rows, np.concatenate((ar, ar, ar, k + np.arange(s), ar[in_grp]))),
         ),
-        shape=(n_need + n_off + n_vol, k + s),
+        shape=(base + n_grp, k + s),
     )
-    ub = np.concatenate((net.need_q, net.offer_cap, np.zeros(n_vol))).astype(np.float64)
-    lb = np.concatenate((np.full(n_need + n_off, -np.inf), np.zeros(n_vol)))
+    ub = np.concatenate((net.need_q, net.offer_cap, np.zeros(n_vol), np.ones(n_grp)))
+    lb = np.concatenate(
+        (np.full(n_need + n_off, -np.inf), np.zeros(n_vol), np.full(n_grp, -np.inf))
+    )
     res = milp(
         -np.concatenate((net.value, net.slot_val)),
         constraints=LinearConstraint(a, lb, ub),
@@ -328,6 +359,9 @@ def _free_network(
     free &= (
         (need_q[cands.need] > 0) & (offer_cap[cands.offer] > 0) & (remaining[cands.volunteer] > 0)
     )
+    if fixed_rows.size:  # a volunteer fixed on a need is not suggested for it a second time
+        taken_pairs = cands.need[fixed_rows] * n_vol + cands.volunteer[fixed_rows]
+        free &= ~np.isin(cands.need * n_vol + cands.volunteer, taken_pairs)
     edges = np.flatnonzero(free)
     value = cands.score[edges].copy()
     if config.objective == "urgent_first":
@@ -341,7 +375,15 @@ def _free_network(
     k_in = np.arange(slot_vol.shape[0]) - np.repeat(np.cumsum(slots) - slots, slots) + 1
     j = taken[slot_vol] + k_in
     slot_val = cands.weights[6] * (1.0 - (j - 1) / np.maximum(problem.vol_cap[slot_vol], 1))
-    return _Network(edges, value, need_q, offer_cap, slot_vol, slot_val)
+    # a need wanting several volunteers gets distinct people: at most one pair per
+    # (need, volunteer), a constraint only where a volunteer has several offers fitting the need
+    key = cands.need[edges] * n_vol + cands.volunteer[edges]
+    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    multi = (counts > 1) & (need_q[uniq // max(n_vol, 1)] > 1)
+    group_id = np.cumsum(multi) - 1
+    group = np.where(multi[inverse], group_id[inverse], -1).astype(np.int64)
+    group_need = (uniq[multi] // max(n_vol, 1)).astype(np.int64)
+    return _Network(edges, value, need_q, offer_cap, slot_vol, slot_val, group, group_need)
 
 
 def optimal_assignment(

@@ -2,9 +2,10 @@
 
 It does what a careful human dispatcher working down a list does: take the needs in order of
 urgency (most urgent first, then earliest window, then input order) and give each one the best
-remaining candidate, one slot at a time, where "best" is the same score the optimiser uses
-(pair score plus the fairness share of the volunteer's next match). It never revisits a choice,
-which is why it can leave needs unmet that an optimal assignment would meet.
+remaining candidate, one slot at a time (distinct volunteers for a need wanting several), where
+"best" is the same score the optimiser uses (pair score plus the fairness share of the volunteer's
+next match). It never revisits a choice, which is why it can leave needs unmet that an optimal
+assignment would meet.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def greedy_assignment(
         used = np.zeros(rows.shape[0], dtype=bool)
         for _ in range(int(problem.need_quantity[n])):
             ok = (~used) & (offer_left[offers] > 0) & (vol_left[vols] > 0)
+            ok &= ~np.isin(vols, vols[used])  # a need's volunteers are distinct people
             if not ok.any():
                 break
             val = cands.score[rows] + w_fair * (1.0 - vol_count[vols] / cap[vols])
