@@ -219,7 +219,7 @@ def write_community(
     n_members: int = 400,
     *,
     seed: int,
-    chunk_size: int = 50_000,
+    chunk_size: int = 20_000,
     mean_ties: float = 6.0,
     n_neighbourhoods: int | None = None,
     isolated_share: float = 0.12,
@@ -242,7 +242,7 @@ def write_community(
     n_members, seed, mean_ties, n_neighbourhoods, isolated_share, single_contact_share
         As for :func:`generate_community` (so are ``reference_year`` and ``city``).
     chunk_size
-        Members (with their outgoing ties) per write; 50,000 keeps text under ~100 MB at 10 ties
+        Members (with their outgoing ties) per write; 20,000 keeps a chunk under ~70 MB at 10 ties
         per member.
     on_progress
         Called as ``on_progress(done, total)`` with members written so far, after each chunk.
