@@ -110,8 +110,9 @@ def prepare_frame(spec: IndexSpec, frame: pl.DataFrame, file: str | None = None)
     if spec.period and spec.period in frame.columns:
         exprs.append(pl.col(spec.period))
     numeric = _needed_columns(spec)
+    schema = frame.schema
     for c in numeric:
-        dt = frame.schema[c]
+        dt = schema[c]
         if dt.is_numeric():
             e = pl.col(c).cast(pl.Float64)
         else:
