@@ -15,7 +15,7 @@ from commonweal.analytics.matching import (
     prepare,
     reoptimise,
 )
-from commonweal.analytics.matching.assign import _take
+from commonweal.analytics.matching.flow import take as _take
 from commonweal.errors import InputError
 
 

@@ -157,3 +157,14 @@ def test_polars_frames_give_the_same_records():
     naive = needs.with_columns(pl.col("window_start").dt.replace_time_zone(None))
     with pytest.raises(InputError):
         needs_from_frame(naive)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import commonweal.analytics.matching as pkg
+    import commonweal.analytics.matching.model as model
+
+    for mod in (pkg, model):
+        failed, attempted = doctest.testmod(mod)
+        assert attempted > 0 and failed == 0, mod.__name__

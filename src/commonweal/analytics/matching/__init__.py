@@ -28,11 +28,11 @@ from .model import (
     Offer,
     VolunteerState,
     normalise_category,
-    prepare,
     repeat_window,
 )
 from .result import MatchResult, Suggestion, assignment_value
 from .scoring import COMPONENTS, MatchConfig, ScoreWeights
+from .validate import prepare
 
 __all__ = [
     "CATEGORIES",
