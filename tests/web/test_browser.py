@@ -163,9 +163,25 @@ def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:
             page.set_viewport_size({"width": 390, "height": 844})  # a phone
             page.screenshot(path=str(tmp_path / "member-phone.png"), full_page=True)
 
-            # follow a tie to the other member, then log out through the form (CSRF field)
+            # follow a tie to the other member
             turned_to_by.get_by_role("link", name="Cai Ramos").click()
             expect(page.locator("#turns-to").get_by_role("link", name="Ada Okafor")).to_be_visible()
+
+            # the session ends during a search: the whole page goes to the login form (not the
+            # form swapped into the results), and logging in returns to the member list
+            members_url = f"{base}/o/{ids['org']}/c/{ids['community']}/members"
+            page.get_by_role("link", name="Members").click()
+            expect(page).to_have_url(members_url)
+            context.clear_cookies()
+            page.get_by_label("Search by name or id").press_sequentially("bea", delay=30)
+            expect(page).to_have_url(f"{base}/login?next=/o/{ids['org']}/c/{ids['community']}"
+                                     "/members")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page).to_have_url(members_url)
+
+            # log out through the form (its hidden CSRF field)
             page.get_by_role("button", name="Log out").click()
             expect(page).to_have_url(base + "/login")
 
