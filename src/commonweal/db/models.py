@@ -1,6 +1,7 @@
 """Import every table module so ``Base.metadata`` is complete (Alembic and tests use this)."""
 
 from commonweal.auth import models as auth_models
+from commonweal.checkins import models as checkins_models  # noqa: F401
 from commonweal.db.base import Base
 from commonweal.registry import models as registry_models
 

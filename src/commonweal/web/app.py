@@ -44,10 +44,13 @@ def create_app(
     install_error_handlers(app)
 
     from commonweal.auth.routes import router as auth_router
+    from commonweal.checkins.routes import router as checkins_router
     from commonweal.registry.routes import router as registry_router
 
     app.include_router(auth_router)
     app.include_router(registry_router)
+    app.include_router(__import__("commonweal.mutual_aid.routes", fromlist=["router"]).router)
+    app.include_router(checkins_router)
 
     from commonweal.web.pages import install_pages
 

@@ -1,0 +1,128 @@
+"""Durable work in rows: enqueue with a unique key, claim with a lease, sweep expired leases.
+
+Claiming is one statement on both databases::
+
+    UPDATE work_item SET status='leased', lease_until=:until, leased_by=:me, attempts=attempts+1
+    WHERE id IN (SELECT id FROM work_item WHERE status='due' AND due_at <= :now
+                 ORDER BY due_at LIMIT :n [FOR UPDATE SKIP LOCKED])
+    RETURNING id
+
+PostgreSQL gets ``FOR UPDATE SKIP LOCKED`` (several workers never claim the same row); SQLite runs it
+inside the ``BEGIN IMMEDIATE`` transaction the engine issues, which serialises writers. The sweeper
+returns rows whose lease expired to ``due`` (work items) or ``pending`` (outbox, flagged as a possible
+duplicate because the crash may have come after the provider accepted the message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from commonweal.checkins.models import (
+    OutboxMessage,
+    OutboxStatus,
+    RateBucket,
+    WorkItem,
+    WorkStatus,
+)
+
+__all__ = [
+    "claim_outbox",
+    "claim_work",
+    "enqueue",
+    "sweep_expired",
+    "take_tokens",
+]
+
+
+def enqueue(session: Session, *, organisation_id: int, key: str, kind: str, ref_id: int,
+            due_at: dt.datetime, arg: int | None = None) -> None:
+    """Add a work item unless one with ``key`` exists (the key makes the work happen once)."""
+    values = {"organisation_id": organisation_id, "key": key, "kind": kind, "ref_id": ref_id,
+              "arg": arg, "due_at": due_at, "status": WorkStatus.due, "attempts": 0}
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(WorkItem) if dialect == "postgresql" else sqlite.insert(WorkItem)
+    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def claim_work(session: Session, *, now: dt.datetime, worker_id: str, limit: int,
+               lease: dt.timedelta) -> list[int]:
+    """Lease up to ``limit`` due work items to ``worker_id``; returns their ids (oldest first)."""
+    pick = (select(WorkItem.id)
+            .where(WorkItem.status == WorkStatus.due, WorkItem.due_at <= now)
+            .order_by(WorkItem.due_at, WorkItem.id).limit(limit)
+            .with_for_update(skip_locked=True))
+    stmt = (update(WorkItem).where(WorkItem.id.in_(pick.scalar_subquery()))
+            .values(status=WorkStatus.leased, lease_until=now + lease, leased_by=worker_id,
+                    attempts=WorkItem.attempts + 1)
+            .returning(WorkItem.id, WorkItem.due_at)
+            .execution_options(synchronize_session=False))
+    rows = session.execute(stmt).all()
+    return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+def claim_outbox(session: Session, *, now: dt.datetime, limit: int, lease: dt.timedelta
+                 ) -> list[int]:
+    """Lease up to ``limit`` pending messages for sending (status ``sending``, attempts + 1)."""
+    pick = (select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.due_at <= now)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True))
+    stmt = (update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
+            .values(status=OutboxStatus.sending, lease_until=now + lease,
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id, OutboxMessage.due_at)
+            .execution_options(synchronize_session=False))
+    rows = session.execute(stmt).all()
+    return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+def sweep_expired(session: Session, *, now: dt.datetime) -> tuple[int, int]:
+    """Return expired leases to the queue. Returns (work items, outbox messages) recovered.
+
+    An outbox message whose lease expired while ``sending`` may or may not have reached the
+    provider: it is sent again (never lost) and flagged ``suspected_duplicate``.
+    """
+    w = session.execute(
+        update(WorkItem)
+        .where(WorkItem.status == WorkStatus.leased, WorkItem.lease_until < now)
+        .values(status=WorkStatus.due, leased_by=None, lease_until=None)
+        .execution_options(synchronize_session=False))
+    o = session.execute(
+        update(OutboxMessage)
+        .where(and_(OutboxMessage.status == OutboxStatus.sending,
+                    OutboxMessage.lease_until < now))
+        .values(status=OutboxStatus.pending, lease_until=None, suspected_duplicate=True)
+        .execution_options(synchronize_session=False))
+    return int(w.rowcount or 0), int(o.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: int,
+                rate_per_second: float, burst: float, now: dt.datetime) -> int:
+    """Take up to ``wanted`` tokens from the organisation's bucket ``name``; returns how many.
+
+    Token bucket: ``tokens = min(burst, tokens + rate * elapsed)``; stored in the database so every
+    worker process shares one limit per organisation.
+    """
+    bucket = session.scalar(select(RateBucket).where(
+        RateBucket.organisation_id == organisation_id, RateBucket.name == name)
+        .with_for_update())
+    if bucket is None:
+        bucket = RateBucket(organisation_id=organisation_id, name=name, tokens=burst,
+                            updated_at=now)
+        session.add(bucket)
+        session.flush()
+    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+    tokens = min(burst, bucket.tokens + rate_per_second * elapsed)
+    granted = int(min(wanted, tokens))
+    bucket.tokens = tokens - granted
+    bucket.updated_at = now
+    return granted
+
+
+def ids_of(rows: Sequence[tuple[int, ...]]) -> list[int]:
+    return [r[0] for r in rows]
