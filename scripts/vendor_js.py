@@ -28,10 +28,13 @@ VENDOR = ROOT / "src" / "commonweal" / "web" / "static" / "vendor"
 # npm package -> (file inside the package, name under static/vendor/). The licence is added.
 FILES: dict[str, list[tuple[str, str]]] = {
     "htmx.org": [("dist/htmx.min.js", "htmx.min.js")],
-    "leaflet": [("dist/leaflet.js", "leaflet.js"), ("dist/leaflet.css", "leaflet.css"),
-                ("dist/images/marker-icon.png", "images/marker-icon.png"),
-                ("dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
-                ("dist/images/marker-shadow.png", "images/marker-shadow.png")],
+    "leaflet": [
+        ("dist/leaflet.js", "leaflet.js"),
+        ("dist/leaflet.css", "leaflet.css"),
+        ("dist/images/marker-icon.png", "images/marker-icon.png"),
+        ("dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
+        ("dist/images/marker-shadow.png", "images/marker-shadow.png"),
+    ],
     "leaflet.markercluster": [
         ("dist/leaflet.markercluster.js", "leaflet.markercluster.js"),
         ("dist/MarkerCluster.css", "MarkerCluster.css"),
@@ -47,8 +50,12 @@ def _npm_ci(workdir: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         sys.exit("npm not found: install Node.js to re-vendor (only maintainers need this)")
-    subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=workdir,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=workdir,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return workdir / "node_modules"
 
 
@@ -69,8 +76,15 @@ def vendor(out: Path) -> None:
             for src, dest in files:
                 (out / dest).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(pkg_dir / src, out / dest)
-                manifest.append({"package": package, "version": version, "license": licence,
-                                 "file": dest, "sha256": _sha256(out / dest)})
+                manifest.append(
+                    {
+                        "package": package,
+                        "version": version,
+                        "license": licence,
+                        "file": dest,
+                        "sha256": _sha256(out / dest),
+                    }
+                )
             lic = next((pkg_dir / n for n in LICENCE_NAMES if (pkg_dir / n).exists()), None)
             if lic is None:
                 sys.exit(f"{package} ships no licence file; add its name to LICENCE_NAMES")
@@ -85,9 +99,11 @@ def _files(root: Path) -> set[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="re-vendor into a temporary directory and compare with the "
-                             "committed files")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="re-vendor into a temporary directory and compare with the committed files",
+    )
     args = parser.parse_args()
     if not args.check:
         vendor(VENDOR)
@@ -98,7 +114,8 @@ def main() -> int:
         vendor(fresh)
         ours, theirs = _files(fresh), _files(VENDOR)
         bad = sorted(ours ^ theirs) + sorted(
-            f for f in ours & theirs if not filecmp.cmp(fresh / f, VENDOR / f, shallow=False))
+            f for f in ours & theirs if not filecmp.cmp(fresh / f, VENDOR / f, shallow=False)
+        )
         if bad:
             print("vendored files differ from package.json/package-lock.json: " + ", ".join(bad))
             return 1

@@ -28,48 +28,90 @@ from commonweal.settings import Settings
 from commonweal.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian Chromium not installed (apt-get install chromium)"),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright is not installed (pip install playwright; never "
-                              "`playwright install`: the tests use /usr/bin/chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian Chromium not installed (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="playwright is not installed (pip install playwright; never "
+        "`playwright install`: the tests use /usr/bin/chromium)",
+    ),
 ]
 
 
 def seed(factory) -> dict[str, int]:
     with transaction(factory) as s:
         org = reg.create_organisation(s, name="Riverside Mutual Aid")
-        c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(
-            name="Riverside", description="Streets between the river and the railway."))
+        c = reg.create_community(
+            s,
+            organisation_id=org.id,
+            data=CommunityCreate(
+                name="Riverside", description="Streets between the river and the railway."
+            ),
+        )
         people = {}
-        for ext, name, alone in [("m1", "Ada Okafor", False), ("m2", "Bea Lindqvist", False),
-                                 ("m3", "Cai Ramos", True), ("m4", "Dev Patel", None)]:
-            people[ext] = reg.create_member(s, organisation_id=org.id, community_id=c.id,
-                                            data=MemberCreate(
-                external_id=ext, display_name=name, lives_alone=alone, languages=["en"],
-                phone="+44 20 7946 0000", household=f"h{ext}")).id
+        for ext, name, alone in [
+            ("m1", "Ada Okafor", False),
+            ("m2", "Bea Lindqvist", False),
+            ("m3", "Cai Ramos", True),
+            ("m4", "Dev Patel", None),
+        ]:
+            people[ext] = reg.create_member(
+                s,
+                organisation_id=org.id,
+                community_id=c.id,
+                data=MemberCreate(
+                    external_id=ext,
+                    display_name=name,
+                    lives_alone=alone,
+                    languages=["en"],
+                    phone="+44 20 7946 0000",
+                    household=f"h{ext}",
+                ),
+            ).id
         for a, b, kind, support, strength, both in [
             ("m1", "m2", "friend", ["emotional", "practical"], 4, True),
             ("m1", "m4", "kin", ["financial"], 5, False),
             ("m3", "m1", "neighbour", ["practical", "companionship"], 3, False),
         ]:
-            reg.create_tie(s, organisation_id=org.id, data=TieCreate(
-                from_member_id=people[a], to_member_id=people[b], kind=kind,
-                support_types=support, strength=strength, reciprocal=both))
-        g = reg.create_group(s, organisation_id=org.id, community_id=c.id, data=GroupCreate(
-            external_id="g1", name="Tuesday walkers", kind="affinity"))
+            reg.create_tie(
+                s,
+                organisation_id=org.id,
+                data=TieCreate(
+                    from_member_id=people[a],
+                    to_member_id=people[b],
+                    kind=kind,
+                    support_types=support,
+                    strength=strength,
+                    reciprocal=both,
+                ),
+            )
+        g = reg.create_group(
+            s,
+            organisation_id=org.id,
+            community_id=c.id,
+            data=GroupCreate(external_id="g1", name="Tuesday walkers", kind="affinity"),
+        )
         reg.add_membership(s, organisation_id=org.id, group_id=g.id, member_id=people["m1"])
-        user = auth_service.create_user(s, email=EMAIL, display_name="Cora Coordinator",
-                                        password=PASSWORD)
-        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id,
-                                role=Role.coordinator)
+        user = auth_service.create_user(
+            s, email=EMAIL, display_name="Cora Coordinator", password=PASSWORD
+        )
+        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id, role=Role.coordinator)
         return {"org": org.id, "community": c.id, **people}
 
 
@@ -78,8 +120,9 @@ def server(tmp_path, monkeypatch):
     """uvicorn on a free 127.0.0.1 port in a background thread, on a temp-file SQLite database."""
     import uvicorn
 
-    monkeypatch.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                                parallelism=1))
+    monkeypatch.setattr(
+        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     url = f"sqlite:///{tmp_path / 'commonweal.db'}"
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -123,14 +166,16 @@ def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:
         route.continue_()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.route("**/*", guard)
             page = context.new_page()
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error"
-                    else None)
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
             page.on("pageerror", lambda e: console_errors.append(str(e)))
 
             page.goto(base + "/")
@@ -174,8 +219,9 @@ def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:
             expect(page).to_have_url(members_url)
             context.clear_cookies()
             page.get_by_label("Search by name or id").press_sequentially("bea", delay=30)
-            expect(page).to_have_url(f"{base}/login?next=/o/{ids['org']}/c/{ids['community']}"
-                                     "/members")
+            expect(page).to_have_url(
+                f"{base}/login?next=/o/{ids['org']}/c/{ids['community']}/members"
+            )
             page.get_by_label("Email").fill(EMAIL)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()

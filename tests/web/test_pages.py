@@ -31,34 +31,65 @@ def world():
     # argon2 at its production cost takes ~0.6 s per hash on the shared CI box; the pages do not
     # depend on the cost, so the tests hash cheaply (the stored hash carries its own parameters).
     mp = pytest.MonkeyPatch()
-    mp.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                       parallelism=1))
+    mp.setattr(
+        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     engine = make_engine("sqlite://")
     Base.metadata.create_all(engine)
     factory = make_session_factory(engine)
     w = build_world(factory)
     with transaction(factory) as s:
         org, com = w.org_a, w.community_a
-        g = reg.create_group(s, organisation_id=org, community_id=com, data=GroupCreate(
-            external_id="g1", name="Walkers A", kind="affinity", description="Tuesday walks"))
-        reg.add_membership(s, organisation_id=org, group_id=g.id, member_id=w.members_a["a0"],
-                           role="lead")
+        g = reg.create_group(
+            s,
+            organisation_id=org,
+            community_id=com,
+            data=GroupCreate(
+                external_id="g1", name="Walkers A", kind="affinity", description="Tuesday walks"
+            ),
+        )
+        reg.add_membership(
+            s, organisation_id=org, group_id=g.id, member_id=w.members_a["a0"], role="lead"
+        )
         reg.add_membership(s, organisation_id=org, group_id=g.id, member_id=w.members_a["a1"])
-        reg.create_asset(s, organisation_id=org, community_id=com, data=AssetCreate(
-            external_id="x1", name="Hall A", tangible=True, kind="facility", capacity=80,
-            steward_member_id=w.members_a["a1"], notes="SECRET-NOTE"))
-        reg.record_consent(s, organisation_id=org, member_id=w.members_a["a0"],
-                           purpose=ConsentPurpose.contact, granted=True, by_user_id=None)
+        reg.create_asset(
+            s,
+            organisation_id=org,
+            community_id=com,
+            data=AssetCreate(
+                external_id="x1",
+                name="Hall A",
+                tangible=True,
+                kind="facility",
+                capacity=80,
+                steward_member_id=w.members_a["a1"],
+                notes="SECRET-NOTE",
+            ),
+        )
+        reg.record_consent(
+            s,
+            organisation_id=org,
+            member_id=w.members_a["a0"],
+            purpose=ConsentPurpose.contact,
+            granted=True,
+            by_user_id=None,
+        )
         for i in range(EXTRA):
-            reg.create_member(s, organisation_id=org, community_id=com, data=MemberCreate(
-                external_id=f"z{i:02d}", display_name=f"Zed {i:02d}"))
+            reg.create_member(
+                s,
+                organisation_id=org,
+                community_id=com,
+                data=MemberCreate(external_id=f"z{i:02d}", display_name=f"Zed {i:02d}"),
+            )
         # one user with roles in both organisations (the switcher), one with none
-        multi = auth_service.create_user(s, email="multi@example.org", display_name="Multi",
-                                         password=PASSWORD)
+        multi = auth_service.create_user(
+            s, email="multi@example.org", display_name="Multi", password=PASSWORD
+        )
         auth_service.grant_role(s, user_id=multi.id, organisation_id=w.org_a, role=Role.volunteer)
         auth_service.grant_role(s, user_id=multi.id, organisation_id=w.org_b, role=Role.admin)
-        auth_service.create_user(s, email="lonely@example.org", display_name="Lonely",
-                                 password=PASSWORD)
+        auth_service.create_user(
+            s, email="lonely@example.org", display_name="Lonely", password=PASSWORD
+        )
         w.group_a, w.asset_a = g.id, None
     yield w
     mp.undo()
@@ -69,8 +100,11 @@ def form_login(client, email, password=PASSWORD, next="/"):
     page = client.get("/login")
     assert page.status_code == 200
     token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"email": email, "password": password, "next": next,
-                                       "login_token": token}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "next": next, "login_token": token},
+        follow_redirects=False,
+    )
 
 
 _logged_in: dict[tuple[int, str], object] = {}
@@ -95,9 +129,16 @@ def browser(world, who=None, *, fresh=False):
 
 def urls_of_org_a(world):
     o, c, m = world.org_a, world.community_a, world.members_a["a0"]
-    return [f"/o/{o}", f"/o/{o}/c/{c}", f"/o/{o}/c/{c}/members", f"/o/{o}/c/{c}/members?q=ada",
-            f"/o/{o}/members/{m}", f"/o/{o}/c/{c}/groups", f"/o/{o}/groups/{world.group_a}",
-            f"/o/{o}/c/{c}/assets"]
+    return [
+        f"/o/{o}",
+        f"/o/{o}/c/{c}",
+        f"/o/{o}/c/{c}/members",
+        f"/o/{o}/c/{c}/members?q=ada",
+        f"/o/{o}/members/{m}",
+        f"/o/{o}/c/{c}/groups",
+        f"/o/{o}/groups/{world.group_a}",
+        f"/o/{o}/c/{c}/assets",
+    ]
 
 
 def audit_rows(world, member_id):
@@ -119,14 +160,27 @@ def test_login_page_and_wrong_password(world) -> None:
 
 def test_login_form_needs_its_token(world) -> None:
     client = browser(world)
-    r = client.post("/login", data={"email": world.users["volunteer_a"][0],
-                                    "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"email": world.users["volunteer_a"][0], "password": PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 400 and "cw_session" not in client.cookies
 
 
-OFF_SITE = ["//evil.example", "//evil.example/o/1", "http://evil.example/", "https://evil.example",
-            "/\\evil.example", "https:evil.example", "javascript:alert(1)", "evil.example", "",
-            "/\t/evil.example", "/\r\nSet-Cookie: x=1"]
+OFF_SITE = [
+    "//evil.example",
+    "//evil.example/o/1",
+    "http://evil.example/",
+    "https://evil.example",
+    "/\\evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "",
+    "/\t/evil.example",
+    "/\r\nSet-Cookie: x=1",
+]
 
 
 def test_login_never_redirects_off_site(world) -> None:
@@ -159,8 +213,10 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(world) -> None:
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
     assert f'name="csrf_token" value="{token}"' in page.text  # the logout form carries it
     assert client.post("/logout", data={}, follow_redirects=False).status_code == 403
-    assert client.post("/logout", data={"csrf_token": "forged"},
-                       follow_redirects=False).status_code == 403
+    assert (
+        client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False).status_code
+        == 403
+    )
     r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
@@ -180,8 +236,13 @@ def test_organisation_and_overview_pages(world) -> None:
     assert f"{3 + EXTRA} members · 2 ties · 1 group · 1 asset" in r.text
     r = client.get(f"/o/{world.org_a}/c/{world.community_a}")
     figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", r.text))
-    assert figures == {"Members": str(3 + EXTRA), "Ties": "2", "Groups": "1", "Assets": "1",
-                       "Living alone": "1"}
+    assert figures == {
+        "Members": str(3 + EXTRA),
+        "Ties": "2",
+        "Groups": "1",
+        "Assets": "1",
+        "Living alone": "1",
+    }
     assert "Newest changes" in r.text and "Zed 59" in r.text
     assert 'aria-current="page">Overview' in r.text
 
@@ -195,8 +256,9 @@ def test_member_list_pages_and_search_partial(world) -> None:
     assert "Ada Okafor A" in r.text and "Zed 59" not in r.text  # sorted by name, page 1
     r = client.get(base + "?page=2")
     assert f"{PAGE_SIZE + 1}–{3 + EXTRA} of {3 + EXTRA}" in r.text and "Zed 59" in r.text
-    partial = client.get(base + "?q=bea", headers={"HX-Request": "true",
-                                                   "HX-Target": "member-results"})
+    partial = client.get(
+        base + "?q=bea", headers={"HX-Request": "true", "HX-Target": "member-results"}
+    )
     assert partial.status_code == 200 and "<html" not in partial.text
     assert "Bea Lindqvist A" in partial.text and "Ada Okafor A" not in partial.text
     assert "1–1 of 1 member" in partial.text
@@ -205,8 +267,9 @@ def test_member_list_pages_and_search_partial(world) -> None:
     assert "Zed 07" in client.get(base + "?q=z07").text
     assert "No member matches" in client.get(base + "?q=nobody-here").text
     # a history-restore request from htmx gets the whole page back
-    full = client.get(base + "?q=bea", headers={"HX-Request": "true",
-                                                "HX-History-Restore-Request": "true"})
+    full = client.get(
+        base + "?q=bea", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in full.text
 
 
@@ -287,8 +350,12 @@ def test_another_organisation_gets_404_everywhere_and_sees_nothing(world) -> Non
         assert not any(leak in r.text for leak in leaks), url
     # B's own ids through A's organisation path, and A's ids through B's path, are refused too
     o_b = world.org_b
-    for url in (f"/o/{o_b}/members/{world.members_a['a0']}", f"/o/{o_b}/c/{world.community_a}",
-                f"/o/{o_b}/groups/{world.group_a}", f"/o/{o_b}/c/{world.community_a}/assets"):
+    for url in (
+        f"/o/{o_b}/members/{world.members_a['a0']}",
+        f"/o/{o_b}/c/{world.community_a}",
+        f"/o/{o_b}/groups/{world.group_a}",
+        f"/o/{o_b}/c/{world.community_a}/assets",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -296,12 +363,15 @@ def test_switcher_lists_every_organisation_of_the_user(world) -> None:
     r = browser(world, "multi@example.org").get(f"/o/{world.org_b}/c/{world.community_b}")
     assert '<optgroup label="Org A (volunteer)">' in r.text
     assert '<optgroup label="Org B (admin)">' in r.text
-    assert (f'<option value="/o/{world.org_b}/c/{world.community_b}" selected>Riverside B'
-            in r.text)
-    assert browser(world).get("/go?to=//evil.example", follow_redirects=False
-                              ).headers["location"] == "/"
-    assert browser(world).get(f"/go?to=/o/{world.org_a}", follow_redirects=False
-                              ).headers["location"] == f"/o/{world.org_a}"
+    assert f'<option value="/o/{world.org_b}/c/{world.community_b}" selected>Riverside B' in r.text
+    assert (
+        browser(world).get("/go?to=//evil.example", follow_redirects=False).headers["location"]
+        == "/"
+    )
+    assert (
+        browser(world).get(f"/go?to=/o/{world.org_a}", follow_redirects=False).headers["location"]
+        == f"/o/{world.org_a}"
+    )
 
 
 def test_pages_load_nothing_from_elsewhere_and_send_security_headers(world) -> None:

@@ -33,22 +33,46 @@ LOGIN_COOKIE = "cw_login"
 OptionalCaller = Annotated[Caller | None, Depends(get_optional_caller)]
 
 
-def _login_page(request: Request, session: SessionDep, *, next_url: str, email: str = "",
-                error: str | None = None, status_code: int = 200) -> Response:
+def _login_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    next_url: str,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     token = secrets.token_urlsafe(24)
     no_users = (session.scalar(select(func.count()).select_from(User)) or 0) == 0
-    response = render(request, "login.html", {
-        "next": next_url, "email": email, "error": error, "login_token": token,
-        "no_users": no_users}, status_code=status_code)
+    response = render(
+        request,
+        "login.html",
+        {
+            "next": next_url,
+            "email": email,
+            "error": error,
+            "login_token": token,
+            "no_users": no_users,
+        },
+        status_code=status_code,
+    )
     settings = request.app.state.settings
-    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-                        secure=settings.cookie_secure, path="/login")
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/login",
+    )
     return response
 
 
 @router.get("/login")
-def login_form(request: Request, session: SessionDep, caller: OptionalCaller,
-               next: str | None = None) -> Response:
+def login_form(
+    request: Request, session: SessionDep, caller: OptionalCaller, next: str | None = None
+) -> Response:
     target = safe_next(next)
     if caller is not None:
         return RedirectResponse(target, status_code=303)
@@ -56,29 +80,51 @@ def login_form(request: Request, session: SessionDep, caller: OptionalCaller,
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep,
-          email: Annotated[str, Form(max_length=254)] = "",
-          password: Annotated[str, Form(max_length=1000)] = "",
-          next: Annotated[str, Form(max_length=2000)] = "/",
-          login_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+    login_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
     target = safe_next(next)
     sent = request.cookies.get(LOGIN_COOKIE, "")
     if not sent or not login_token or not secrets.compare_digest(sent, login_token):
-        return _login_page(request, session, next_url=target, email=email, status_code=400,
-                           error="The login form expired (or cookies are blocked). Try again.")
+        return _login_page(
+            request,
+            session,
+            next_url=target,
+            email=email,
+            status_code=400,
+            error="The login form expired (or cookies are blocked). Try again.",
+        )
     try:
         user = auth_service.authenticate(session, email=email, password=password)
     except AuthenticationError:
-        return _login_page(request, session, next_url=target, email=email, status_code=401,
-                           error="Wrong email or password.")
+        return _login_page(
+            request,
+            session,
+            next_url=target,
+            email=email,
+            status_code=401,
+            error="Wrong email or password.",
+        )
     old = request.cookies.get(COOKIE)
     if old:  # never keep a session id from before the login (session fixation)
         auth_service.end_browser_session(session, old)
     token, _ = auth_service.create_browser_session(
-        session, user_id=user.id,
-        max_age_seconds=request.app.state.settings.session_max_age_seconds)
-    auth_service.audit(session, organisation_id=None, user_id=user.id, action="login",
-                       entity="user", entity_ids=[user.id], detail="web")
+        session, user_id=user.id, max_age_seconds=request.app.state.settings.session_max_age_seconds
+    )
+    auth_service.audit(
+        session,
+        organisation_id=None,
+        user_id=user.id,
+        action="login",
+        entity="user",
+        entity_ids=[user.id],
+        detail="web",
+    )
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
@@ -103,8 +149,11 @@ def start(request: Request, session: SessionDep, caller: OptionalCaller) -> Resp
     target = first_community(session, [g.organisation_id for g in grants])
     if target is not None:
         return RedirectResponse(target, status_code=303)
-    return render(request, "no_organisation.html",
-                  {"shell": build_shell(session, caller), "title": "No organisation yet"})
+    return render(
+        request,
+        "no_organisation.html",
+        {"shell": build_shell(session, caller), "title": "No organisation yet"},
+    )
 
 
 @router.get("/go")

@@ -133,14 +133,26 @@ class Shell:
         return f"/o/{self.org_id}/c/{self.community_id}"
 
 
-def build_shell(session: Session, caller: Caller, *, org_id: int | None = None,
-                community_id: int | None = None, role: Role | None = None) -> Shell:
+def build_shell(
+    session: Session,
+    caller: Caller,
+    *,
+    org_id: int | None = None,
+    community_id: int | None = None,
+    role: Role | None = None,
+) -> Shell:
     grants = auth_service.roles_of(session, user_id=caller.user.id)
     role_of = {g.organisation_id: g.role for g in grants}
     orgs = [
-        SwitcherOrg(o.id, o.name, str(role_of[o.id]), [
-            (c.id, c.name) for c in registry_service.list_communities(session, organisation_id=o.id)
-        ])
+        SwitcherOrg(
+            o.id,
+            o.name,
+            str(role_of[o.id]),
+            [
+                (c.id, c.name)
+                for c in registry_service.list_communities(session, organisation_id=o.id)
+            ],
+        )
         for o in registry_service.list_organisations(session, list(role_of))
     ]
     nav: list[tuple[str, str, str]] = []
@@ -155,26 +167,40 @@ def build_shell(session: Session, caller: Caller, *, org_id: int | None = None,
 
 
 def shell_for(ctx: OrgContext, community_id: int | None = None) -> Shell:
-    return build_shell(ctx.session, ctx.caller, org_id=ctx.organisation_id,
-                       community_id=community_id, role=ctx.role)
+    return build_shell(
+        ctx.session,
+        ctx.caller,
+        org_id=ctx.organisation_id,
+        community_id=community_id,
+        role=ctx.role,
+    )
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200,
-           vary_partial: bool = False) -> Response:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    vary_partial: bool = False,
+) -> Response:
     """Render a template with the security headers every page carries."""
     headers = dict(SECURITY_HEADERS)
     if vary_partial:
         headers["Vary"] = "HX-Request, HX-Target"
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, context, status_code=status_code,
-                                      headers=headers)
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=headers
+    )
 
 
 def is_partial(request: Request, target: str) -> bool:
     """True for an HTMX request that swaps only ``#target`` (not a boosted or history request)."""
-    return (request.headers.get("hx-request") == "true"
-            and request.headers.get("hx-target") == target
-            and request.headers.get("hx-history-restore-request") != "true")
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-target") == target
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
@@ -224,8 +250,9 @@ class Pager:
         return self.page < self.pages
 
 
-def form_caller(request: Request, session: SessionDep,
-                csrf_token: Annotated[str, Form()] = "") -> Caller:
+def form_caller(
+    request: Request, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
+) -> Caller:
     """The logged-in browser behind a plain HTML form post, with the form's CSRF token checked.
 
     Forms cannot send the ``X-CSRF-Token`` header, so the token travels as a hidden field and is
@@ -237,8 +264,9 @@ def form_caller(request: Request, session: SessionDep,
         raise AuthenticationError("log in first")
     user, browser_session = found
     if not csrf_token or not secrets.compare_digest(csrf_token, browser_session.csrf_token):
-        raise PermissionDeniedError("this form has expired or did not come from this site: "
-                                    "reload the page and try again")
+        raise PermissionDeniedError(
+            "this form has expired or did not come from this site: reload the page and try again"
+        )
     return Caller(user, browser_session)
 
 
