@@ -24,7 +24,7 @@ A study of algorithms for covariance structure analysis, *Psychometrika* 44, 99-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -218,6 +218,16 @@ class Engine:
         self.n_total = sum(mo.n for mo in moments)
         self.weights = [mo.n / self.n_total for mo in moments]
         self.by_group = [[r for r in table if r.group == g] for g in range(len(moments))]
+        self._fixed: dict[tuple[int, str], F64] = {}
+        self.idx = [self._index(g) for g in range(len(moments))]
+        self.table_arrays = (
+            np.array([r.group for r in table], dtype=np.intp),
+            np.array([r.row for r in table], dtype=np.intp),
+            np.array([r.col for r in table], dtype=np.intp),
+            np.array([r.index for r in table], dtype=np.intp),
+            np.array([r.kind for r in table]),
+            np.array([r.value for r in table], dtype=np.float64),
+        )
         self.logdet_s = []
         for mo in moments:
             sign, ld = np.linalg.slogdet(mo.cov)
@@ -227,24 +237,42 @@ class Engine:
                     "or a linear combination of others); the model cannot be fitted")
             self.logdet_s.append(float(ld))
 
+    def _index(self, g: int) -> dict[str, tuple[NDArray[np.intp], ...]]:
+        """Per kind: (row, col, index, fixed value) arrays of group g's table rows."""
+        out: dict[str, tuple[NDArray[np.intp], ...]] = {}
+        rows = self.by_group[g]
+        for kind in ("loading", "lv_cov", "resid_cov", "intercept", "lv_mean"):
+            sel = [r for r in rows if r.kind == kind]
+            out[kind] = (np.array([r.row for r in sel], dtype=np.intp),
+                         np.array([r.col for r in sel], dtype=np.intp),
+                         np.array([r.index for r in sel], dtype=np.intp))
+            self._fixed[(g, kind)] = np.array([r.value for r in sel], dtype=np.float64)
+        return out
+
+    def _values(self, theta: F64, g: int, kind: str) -> F64:
+        idx = self.idx[g][kind][2]
+        fixed = self._fixed[(g, kind)]
+        return np.where(idx >= 0, theta[np.maximum(idx, 0)], fixed) if idx.size else fixed
+
     def matrices(self, theta: F64, g: int) -> tuple[F64, F64, F64, F64, F64]:
         lam = np.zeros((self.p, self.m))
         phi = np.zeros((self.m, self.m))
         th = np.zeros((self.p, self.p))
         nu = np.zeros(self.p)
         al = np.zeros(self.m)
-        for r in self.by_group[g]:
-            v = r.value if r.index < 0 else theta[r.index]
-            if r.kind == "loading":
-                lam[r.row, r.col] = v
-            elif r.kind == "lv_cov":
-                phi[r.row, r.col] = phi[r.col, r.row] = v
-            elif r.kind == "resid_cov":
-                th[r.row, r.col] = th[r.col, r.row] = v
-            elif r.kind == "intercept":
-                nu[r.row] = v
-            else:
-                al[r.row] = v
+        ix = self.idx[g]
+        r, c, _ = ix["loading"]
+        lam[r, c] = self._values(theta, g, "loading")
+        r, c, _ = ix["lv_cov"]
+        v = self._values(theta, g, "lv_cov")
+        phi[r, c] = v
+        phi[c, r] = v
+        r, c, _ = ix["resid_cov"]
+        v = self._values(theta, g, "resid_cov")
+        th[r, c] = v
+        th[c, r] = v
+        nu[ix["intercept"][0]] = self._values(theta, g, "intercept")
+        al[ix["lv_mean"][0]] = self._values(theta, g, "lv_mean")
         return lam, phi, th, nu, al
 
     def implied(self, theta: F64, g: int) -> tuple[F64, F64]:
@@ -259,29 +287,38 @@ class Engine:
         ds = np.zeros((self.q, self.p, self.p))
         dm = np.zeros((self.q, self.p))
         lp = lam @ phi
-        for r in self.by_group[g]:
-            a = r.index
-            if a < 0:
-                continue
-            if r.kind == "loading":
-                i, k = r.row, r.col
-                ds[a, i, :] += lp[:, k]
-                ds[a, :, i] += lp[:, k]
-                if self.meanstructure:
-                    dm[a, i] += al[k]
-            elif r.kind == "lv_cov":
-                k, l_ = r.row, r.col
-                outer = np.outer(lam[:, k], lam[:, l_])
-                ds[a] += outer if k == l_ else outer + outer.T
-            elif r.kind == "resid_cov":
-                i, j = r.row, r.col
-                ds[a, i, j] += 1.0
-                if i != j:
-                    ds[a, j, i] += 1.0
-            elif r.kind == "intercept":
-                dm[a, r.row] += 1.0
-            else:
-                dm[a] += lam[:, r.row]
+        ix = self.idx[g]
+        r, c, a = ix["loading"]
+        f = a >= 0
+        r, c, a = r[f], c[f], a[f]
+        if a.size:
+            vals = lp[:, c].T  # (n, p)
+            np.add.at(ds, (a, r), vals)  # row i of dSigma
+            np.add.at(ds.transpose(0, 2, 1), (a, r), vals)  # column i (a view of ds)
+            if self.meanstructure:
+                np.add.at(dm, (a, r), al[c])
+        r, c, a = ix["lv_cov"]
+        f = a >= 0
+        r, c, a = r[f], c[f], a[f]
+        if a.size:
+            outer = lam[:, r].T[:, :, None] * lam[:, c].T[:, None, :]
+            off = r != c
+            outer[off] += np.transpose(outer[off], (0, 2, 1))
+            np.add.at(ds, a, outer)
+        r, c, a = ix["resid_cov"]
+        f = a >= 0
+        r, c, a = r[f], c[f], a[f]
+        if a.size:
+            np.add.at(ds, (a, r, c), 1.0)
+            off = r != c
+            np.add.at(ds, (a[off], c[off], r[off]), 1.0)
+        r, _, a = ix["intercept"]
+        f = a >= 0
+        np.add.at(dm, (a[f], r[f]), 1.0)
+        r, _, a = ix["lv_mean"]
+        f = a >= 0
+        if f.any():
+            np.add.at(dm, a[f], lam[:, r[f]].T)
         return ds, dm
 
     def objective(self, theta: F64) -> float:
@@ -297,22 +334,55 @@ class Engine:
             total += self.weights[g] * fg
         return float(total)
 
+    def _group_terms(self, theta: F64, g: int) -> tuple[F64, F64, F64, F64, F64]:
+        mo = self.moments[g]
+        sigma, mu = self.implied(theta, g)
+        inv = cast(F64, np.linalg.inv(sigma))
+        ds, dm = self.derivatives(theta, g)
+        d = mo.mean - mu
+        gmat = inv @ (sigma - mo.cov - np.outer(d, d)) @ inv
+        grad = cast(F64, np.einsum("ij,aij->a", gmat, ds) - 2.0 * dm @ (inv @ d))
+        return grad, inv, ds, dm, gmat
+
+    def gradient(self, theta: F64) -> F64:
+        """dF/dtheta, F = sum_g w_g F_g; per group tr(G dSigma_a) - 2 dmu_a' Sigma^-1 d with
+        G = Sigma^-1 (Sigma - S - d d') Sigma^-1 and d = xbar - mu."""
+        grad = np.zeros(self.q)
+        for g in range(len(self.moments)):
+            grad += self.weights[g] * self._group_terms(theta, g)[0]
+        return grad
+
     def gradient_information(self, theta: F64) -> tuple[F64, F64]:
         grad = np.zeros(self.q)
         info = np.zeros((self.q, self.q))
-        for g, mo in enumerate(self.moments):
-            sigma, mu = self.implied(theta, g)
-            inv = np.linalg.inv(sigma)
-            ds, dm = self.derivatives(theta, g)
-            d = mo.mean - mu
-            gmat = inv @ (sigma - mo.cov - np.outer(d, d)) @ inv
+        for g in range(len(self.moments)):
+            gg, inv, ds, dm, _ = self._group_terms(theta, g)
             w = self.weights[g]
-            grad += w * (np.einsum("ij,aij->a", gmat, ds) - 2.0 * dm @ (inv @ d))
-            a_mats = np.einsum("ij,ajk->aik", inv, ds)
-            info += w * (0.5 * np.einsum("aij,bji->ab", a_mats, a_mats) + dm @ inv @ dm.T)
+            grad += w * gg
+            a_mats = np.matmul(inv, ds)  # (q, p, p)
+            flat = a_mats.reshape(self.q, -1)
+            flat_t = np.transpose(a_mats, (0, 2, 1)).reshape(self.q, -1)
+            info += w * (0.5 * flat @ flat_t.T + dm @ inv @ dm.T)
         return grad, info
 
-    def fit(self, start: F64, *, max_iter: int = 500, tol: float = 1e-10) -> EngineFit:
+    def _line_search(self, theta: F64, f: float, step: F64, grad: F64) -> tuple[F64, float] | None:
+        """Backtracking (Armijo) along ``step``; None when no step decreases F."""
+        slope = float(grad @ step)
+        if slope >= 0:
+            return None
+        t = 1.0
+        while t >= 1e-10:
+            cand = theta + t * step
+            fc = self.objective(cand)
+            if np.isfinite(fc) and fc <= f + 1e-4 * t * slope:
+                return cand, fc
+            t /= 2.0
+        return None
+
+    def fit(self, start: F64, *, max_iter: int = 500, tol: float = 1e-8) -> EngineFit:
+        """Fisher scoring from ``start`` until the largest gradient is below 1e-3, then BFGS
+        (initial Hessian 2 I, the scoring metric) to ``tol``: scoring is robust far from the
+        optimum but only linear near it when the model misfits; BFGS finishes superlinearly."""
         theta = start.copy()
         f = self.objective(theta)
         if not np.isfinite(f):
@@ -320,41 +390,50 @@ class Engine:
                                 "is not positive definite")
         messages: list[str] = []
         converged = False
-        gnorm = np.inf
         it = 0
-        for it in range(1, max_iter + 1):  # noqa: B007
-            grad, info = self.gradient_information(theta)
+        grad, info = self.gradient_information(theta)
+        hess = 2.0 * info
+        while it < max_iter:
             gnorm = float(np.max(np.abs(grad)))
             if gnorm < tol:
                 converged = True
                 break
+            it += 1
+            scoring = gnorm > 1e-3
             try:
-                step = np.linalg.solve(2.0 * info, -grad)
+                step = cast(F64, np.linalg.solve(hess, -grad))
             except np.linalg.LinAlgError:
-                step = -np.linalg.pinv(2.0 * info) @ grad
-            t = 1.0
-            while True:
-                cand = theta + t * step
-                fc = self.objective(cand)
-                if np.isfinite(fc) and fc <= f + 1e-14 * abs(f):
-                    break
-                t /= 2.0
-                if t < 1e-10:
-                    break
-            if t < 1e-10:
-                # no descent along the scoring direction: try the gradient direction once
-                cand = theta - 1e-3 * grad
-                fc = self.objective(cand)
-                if not (np.isfinite(fc) and fc < f):
+                step = -np.linalg.pinv(hess) @ grad
+            found = self._line_search(theta, f, step, grad)
+            if found is None:
+                found = self._line_search(theta, f, -grad, grad)  # steepest descent fallback
+            if found is None:
+                if gnorm < 1e-6:
+                    converged = True  # at machine precision of F
+                else:
                     messages.append("line search failed: no step decreases the discrepancy")
-                    break
-            theta, f_old, f = cand, f, fc
-            if abs(f_old - f) < 1e-15 and gnorm < 1e-6:
-                converged = True
                 break
+            new_theta, f_new = found
+            stalled = f - f_new <= 1e-15 * max(1.0, abs(f))
+            f = f_new
+            if stalled and gnorm < 1e-6:
+                theta = new_theta
+                converged = True  # F no longer changes in floating point
+                break
+            if scoring:
+                grad_new, info = self.gradient_information(new_theta)
+                hess = 2.0 * info
+            else:
+                grad_new = self.gradient(new_theta)
+                s_vec, y_vec = new_theta - theta, grad_new - grad
+                sy = float(s_vec @ y_vec)
+                if sy > 1e-16:
+                    hs = hess @ s_vec
+                    hess = hess - np.outer(hs, hs) / float(s_vec @ hs) + np.outer(y_vec, y_vec) / sy
+            theta, grad = new_theta, grad_new
         grad, info = self.gradient_information(theta)
         gnorm = float(np.max(np.abs(grad)))
-        if gnorm < 1e-6:
+        if gnorm < tol:
             converged = True
         vcov: F64 | None
         eig = np.linalg.eigvalsh(info)

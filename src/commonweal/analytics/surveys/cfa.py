@@ -216,31 +216,31 @@ def spec_start(spec: ModelSpec, row: Param) -> float | None:
 
 
 def _standardized(engine: Engine, theta: F64) -> tuple[F64, F64]:
-    """std.lv and std.all values for every row of the parameter table."""
-    lv = np.zeros(len(engine.table))
-    al = np.zeros(len(engine.table))
-    cache = {}
+    """std.lv and std.all values for every row of the parameter table (vectorised).
+
+    std.lv: lambda sqrt(phi_kk), phi_kl / sqrt(phi_kk phi_ll), alpha_k / sqrt(phi_kk);
+    std.all additionally divides by the model-implied SD of the indicator(s).
+    """
+    grp, row, col, idx, kind, fixed = engine.table_arrays
+    v = np.where(idx >= 0, theta[np.maximum(idx, 0)], fixed)
+    sphi = np.zeros((len(engine.moments), engine.m))
+    ssig = np.zeros((len(engine.moments), engine.p))
     for g in range(len(engine.moments)):
-        lam, phi, th, nu, alpha = engine.matrices(theta, g)
-        sigma = lam @ phi @ lam.T + th
-        cache[g] = (np.sqrt(np.abs(np.diag(phi))), np.sqrt(np.abs(np.diag(sigma))))
-    for n, r in enumerate(engine.table):
-        sphi, ssig = cache[r.group]
-        v = r.value if r.index < 0 else theta[r.index]
-        if r.kind == "loading":
-            lv[n] = v * sphi[r.col]
-            al[n] = lv[n] / ssig[r.row]
-        elif r.kind == "lv_cov":
-            lv[n] = al[n] = v / (sphi[r.row] * sphi[r.col]) if sphi[r.row] * sphi[r.col] else 0
-        elif r.kind == "resid_cov":
-            lv[n] = v
-            al[n] = v / (ssig[r.row] * ssig[r.col])
-        elif r.kind == "intercept":
-            lv[n] = v
-            al[n] = v / ssig[r.row]
-        else:
-            lv[n] = al[n] = v / sphi[r.row] if sphi[r.row] else 0.0
-    return lv, al
+        lam, phi, th, _nu, _al = engine.matrices(theta, g)
+        sphi[g] = np.sqrt(np.abs(np.diag(phi)))
+        ssig[g] = np.sqrt(np.abs(np.diag(lam @ phi @ lam.T + th)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sp_r = sphi[grp, np.minimum(row, engine.m - 1)]
+        sp_c = sphi[grp, np.minimum(col, engine.m - 1)]
+        ss_r, ss_c = ssig[grp, row], ssig[grp, np.minimum(col, engine.p - 1)]
+        lv = np.select(
+            [kind == "loading", kind == "lv_cov", kind == "lv_mean"],
+            [v * sp_c, v / (sp_r * sp_c), v / sp_r], default=v)
+        al = np.select(
+            [kind == "loading", kind == "lv_cov", kind == "resid_cov", kind == "intercept",
+             kind == "lv_mean"],
+            [lv / ss_r, lv, v / (ss_r * ss_c), v / ss_r, lv], default=v)
+    return np.nan_to_num(lv), np.nan_to_num(al)
 
 
 def _omega(engine: Engine, theta: F64, spec: ModelSpec, groups: list[str]

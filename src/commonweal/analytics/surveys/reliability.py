@@ -99,7 +99,7 @@ def cronbach_alpha(
     >>> import numpy as np
     >>> x = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 4]])
     >>> round(cronbach_alpha(x).alpha, 3)
-    0.956
+    0.949
     """
     if isinstance(data, pl.DataFrame):
         names = list(items) if items is not None else list(data.columns)
