@@ -18,6 +18,7 @@ left on the offer and the volunteer; a requester is never matched to their own o
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
 _BANDS = 4
+_THREADS = 2
 
 
 def unit_vectors(
@@ -121,6 +123,42 @@ def _overlap(
     return result
 
 
+_Pairs = tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]
+
+
+def _join(parts: list[_Pairs]) -> _Pairs:
+    if not parts:
+        return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+    return (
+        np.concatenate([p[0] for p in parts]).astype(np.int64),
+        np.concatenate([p[1] for p in parts]).astype(np.int64),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[3] for p in parts]),
+    )
+
+
+def _filter(
+    problem: MatchingProblem,
+    config: MatchConfig,
+    need: npt.NDArray[np.int64],
+    offer: npt.NDArray[np.int64],
+    chord: npt.NDArray[np.float64],
+) -> _Pairs:
+    """Apply the pairwise hard constraints to pairs already within distance and category."""
+    vol = problem.offer_vol[offer]
+    shares_lang = (problem.need_lang[need] & problem.offer_lang[offer]).any(axis=1)
+    keep = ~(problem.need_lang_required[need] & ~shares_lang)
+    keep &= problem.need_requester[need] != vol
+    if config.require_accessibility:
+        keep &= ~((problem.need_access[need] & ~problem.offer_skills[offer]).any(axis=1))
+    need, offer, chord = need[keep], offer[keep], chord[keep]
+    overlap = _overlap(problem, need, offer)
+    keep = overlap > 0
+    return need[keep], offer[keep], chord[keep], overlap[keep]
+
+
 def build_candidates(problem: MatchingProblem, config: MatchConfig | None = None) -> Candidates:
     """Generate the feasible need-offer pairs of ``problem`` and their score components.
 
@@ -143,47 +181,30 @@ def build_candidates(problem: MatchingProblem, config: MatchConfig | None = None
     offer_chord = _chord(problem.offer_maxkm)
     live_offer = (problem.offer_capacity > 0) & (problem.vol_remaining[problem.offer_vol] > 0)
 
-    parts_n: list[npt.NDArray[np.int64]] = []
-    parts_o: list[npt.NDArray[np.int64]] = []
-    parts_c: list[npt.NDArray[np.float64]] = []
-    for k in range(len(CATEGORIES)):
+    def category(k: int) -> _Pairs:
         needs_k = np.flatnonzero(problem.need_cat == k)
         offers_k = np.flatnonzero(((problem.offer_cats >> k) & 1).astype(bool) & live_offer)
         if (sensitive >> k) & 1:
             offers_k = offers_k[problem.offer_vetted[offers_k]]
-        if needs_k.size == 0 or offers_k.size == 0:
-            continue
-        t_need = cKDTree(need_xyz[needs_k])
-        # offers in radius bands, so each band's query overshoots its members' radii little
-        by_radius = offers_k[np.argsort(offer_chord[offers_k], kind="stable")]
-        for band in np.array_split(by_radius, min(_BANDS, by_radius.shape[0])):
-            pairs = cKDTree(offer_xyz[band]).sparse_distance_matrix(
-                t_need, float(offer_chord[band[-1]]), output_type="ndarray"
-            )
-            o = band[pairs["i"]]
-            keep = pairs["v"] <= offer_chord[o]
-            parts_o.append(o[keep])
-            parts_n.append(needs_k[pairs["j"][keep]])
-            parts_c.append(pairs["v"][keep])
-    if parts_n:
-        need = np.concatenate(parts_n).astype(np.int64)
-        offer = np.concatenate(parts_o).astype(np.int64)
-        chord = np.concatenate(parts_c)
-    else:
-        need = np.zeros(0, dtype=np.int64)
-        offer = np.zeros(0, dtype=np.int64)
-        chord = np.zeros(0)
+        parts: list[_Pairs] = []
+        if needs_k.size and offers_k.size:
+            t_need = cKDTree(need_xyz[needs_k])
+            # offers in radius bands, so each band's query overshoots its members' radii little
+            by_radius = offers_k[np.argsort(offer_chord[offers_k], kind="stable")]
+            for band in np.array_split(by_radius, min(_BANDS, by_radius.shape[0])):
+                pairs = cKDTree(offer_xyz[band]).sparse_distance_matrix(
+                    t_need, float(offer_chord[band[-1]]), output_type="ndarray"
+                )
+                o = band[pairs["i"]]
+                keep = pairs["v"] <= offer_chord[o]
+                parts.append(
+                    _filter(problem, config, needs_k[pairs["j"][keep]], o[keep], pairs["v"][keep])
+                )
+        return _join(parts)
 
-    vol = problem.offer_vol[offer]
-    shares_lang = (problem.need_lang[need] & problem.offer_lang[offer]).any(axis=1)
-    keep = ~(problem.need_lang_required[need] & ~shares_lang)
-    keep &= problem.need_requester[need] != vol
-    if config.require_accessibility:
-        keep &= ~((problem.need_access[need] & ~problem.offer_skills[offer]).any(axis=1))
-    need, offer, chord = need[keep], offer[keep], chord[keep]
-    overlap = _overlap(problem, need, offer)
-    keep = overlap > 0
-    need, offer, chord, overlap = need[keep], offer[keep], chord[keep], overlap[keep]
+    # categories are independent: two threads (the kd-tree and numpy release the GIL)
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        need, offer, chord, overlap = _join(list(pool.map(category, range(len(CATEGORIES)))))
     order = np.argsort(need * max(len(problem.offers), 1) + offer, kind="stable")
     need, offer, chord, overlap = need[order], offer[order], chord[order], overlap[order]
 
