@@ -258,6 +258,9 @@ def build_population(
             np.where((pos == 2) & (mkind == MULTIGEN), elder[household], child_age),
         ),
     ).astype(np.int32)
+    is_partner = (pos == 1) & (nadult[household] == 2)
+    is_child = pos >= nadult[household]
+    del pos, mkind, child_age  # member-level temporaries: keep peak memory near the result
 
     lives_alone = sizes[household] == 1
     older_alone = lives_alone & (age >= 65)
@@ -273,13 +276,13 @@ def build_population(
     hh_eligible[household[isolated | single_contact]] = False
 
     # --- names and languages
-    is_partner = (pos == 1) & (nadult[household] == 2)
     culture = hh_culture[household].astype(np.int32)
     swap = is_partner & (rng.random(n) < 0.12)
     culture[swap] = rng.choice(len(CULTURES), size=int(swap.sum()), p=[c.weight for c in CULTURES])
     # a third of children of heritage families carry an English first name
-    name_culture = np.where((pos >= nadult[household]) & (rng.random(n) < 0.33), 0, culture)
+    name_culture = np.where(is_child & (rng.random(n) < 0.33), 0, culture)
     first_name = _pick(_FIRST_OFFSETS, name_culture, rng.random(n))
+    del name_culture, is_child
     surname = _pick(_LAST_OFFSETS, hh_culture[household], hh_surname[household])
     own = is_partner & (rng.random(n) < 0.25)
     surname[own] = _pick(_LAST_OFFSETS, culture[own], rng.random(int(own.sum())))
@@ -292,6 +295,7 @@ def build_population(
     mode = sum((lu > mode_cum[age_group, j]).astype(np.int64) for j in range(3))
     language = (culture * 4 + np.minimum(mode, 3)).astype(np.int32)
     language[rng.random(n) < 0.03] = -1
+    del age_group, lu, mode, swap, own, is_partner
 
     # --- places: household point, shown at the household's precision (degrees, rounded)
     lat0, coslat = city.lat, math.cos(math.radians(city.lat))

@@ -41,6 +41,7 @@ NEIGHBOUR_KEEP = 0.3
 GROUP_RING_REACH = 3
 MEMBERSHIP_CAP = 40
 MEAN_GROUP_SIZE = 14.0
+_BLOCK = 1 << 19
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,23 +202,31 @@ def _groups(
     w = rng.lognormal(-0.5, 1.0, n) * np.where(pop.age >= 65, 0.6, 1.0) * free
     lam = memberships / max(float(w.sum()), 1e-12)
     count = np.minimum(rng.poisson(lam * w), MEMBERSHIP_CAP)
-    who = np.repeat(np.arange(n, dtype=np.int64), count)
-    n_groups = max(1, round(len(who) / MEAN_GROUP_SIZE))
-    nb_pop = np.diff(pop.hh_start[pop.nb_hh_start]).astype(np.float64)
-    g_nb = np.sort(rng.choice(k_nb, size=n_groups, p=nb_pop / nb_pop.sum())).astype(np.int32)
+    all_who = np.repeat(np.arange(n, dtype=np.int32), count)
+    del w, count
+    n_groups = max(1, round(len(all_who) / MEAN_GROUP_SIZE))
+    nb_p = np.diff(pop.hh_start[pop.nb_hh_start]).astype(np.float64)
+    nb_p /= nb_p.sum()
+    g_nb = np.sort(rng.choice(k_nb, size=n_groups, p=nb_p)).astype(np.int32)
     gs = np.searchsorted(g_nb, np.arange(k_nb + 1)).astype(np.int64)
     cum = np.concatenate([[0.0], np.cumsum(rng.lognormal(0.0, 0.9, n_groups))])
-    nb = pop.hh_nb[pop.household[who]].astype(np.int64)
-    away = rng.random(len(who)) >= 0.8
-    nb[away] = rng.choice(k_nb, size=int(away.sum()), p=nb_pop / nb_pop.sum())
-    lo, hi = cum[gs[nb]], cum[gs[nb + 1]]
-    empty = hi <= lo
-    lo[empty], hi[empty] = 0.0, cum[-1]
-    u = lo + rng.random(len(who)) * (hi - lo)
-    g = np.clip(np.searchsorted(cum, u, "right") - 1, 0, n_groups - 1)
-    key = sorted_unique(g * n + who)
-    del who, nb, lo, hi, u, away, empty
+    keys: list[I64] = []
+    for b0 in range(0, len(all_who), _BLOCK):  # in blocks, to bound temporary memory
+        who = all_who[b0 : b0 + _BLOCK].astype(np.int64)
+        nb = pop.hh_nb[pop.household[who]].astype(np.int64)
+        away = rng.random(len(who)) >= 0.8
+        nb[away] = rng.choice(k_nb, size=int(away.sum()), p=nb_p)
+        lo, hi = cum[gs[nb]], cum[gs[nb + 1]]
+        empty = hi <= lo
+        lo[empty], hi[empty] = 0.0, cum[-1]
+        u = lo + rng.random(len(who)) * (hi - lo)
+        g = np.clip(np.searchsorted(cum, u, "right") - 1, 0, n_groups - 1)
+        keys.append(g * n + who)
+    del all_who
+    key = sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    del keys
     g, who = key // n, key % n
+    del key
     size = np.bincount(g, minlength=n_groups)
     keep_group = size >= 3
     new_id = np.cumsum(keep_group) - 1
