@@ -146,3 +146,12 @@ def test_fixed_loading_and_residual_covariance_change_df(hs):
 def test_unknown_group_equal_is_rejected(hs):
     with pytest.raises(SpecError):
         fit_cfa("f =~ x1 + x2 + x3", hs, group="school", group_equal=("loading",))
+
+
+def test_too_small_group_is_named():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=40)
+    df = pl.DataFrame({c: f + rng.normal(size=40) for c in "abcd"}).with_columns(
+        pl.Series("g", ["big"] * 37 + ["tiny"] * 3))
+    with pytest.raises(AnalysisError, match="group 'tiny'"):
+        fit_cfa("F =~ a + b + c + d", df, group="g")

@@ -141,3 +141,12 @@ def test_redcap_response_export(tmp_path):
     missing.write_text("record_id,brs_1\n1,3\n")
     with pytest.raises(InputError, match="lacks item"):
         read_redcap_responses(missing, inst)
+
+
+def test_redcap_labels_export_uses_field_labels_as_header(tmp_path):
+    inst = load_instrument("ucla3")
+    p = tmp_path / "labels.csv"
+    header = ["Record ID"] + [f'"{it.text}"' for it in inst.items]
+    p.write_text(",".join(header) + "\n1,Hardly ever,Often,Some of the time\n")
+    df = read_redcap_responses(p, inst)
+    assert [df[i][0] for i in inst.item_ids] == [1, 3, 2]

@@ -347,6 +347,13 @@ def fit_cfa(
             raise AnalysisError(f"too few complete rows{where} ({x.shape[0]}) to fit the model")
     moments = [_moments(x) for _, x in parts]
     groups = [label for label, _ in parts]
+    for label, mo in zip(groups, moments, strict=True):
+        if np.linalg.slogdet(mo.cov)[0] <= 0:
+            where = f" in group {label!r}" if label else ""
+            raise AnalysisError(
+                f"the sample covariance matrix{where} is not positive definite ({mo.n} complete "
+                f"rows for {len(observed)} indicators; an item may be constant or a linear "
+                "combination of others); the model cannot be fitted")
     table, n_free = build_table(spec, observed, len(parts), std_lv=std_lv,
                                 meanstructure=meanstructure, group_equal=eq)
     engine = Engine(table, n_free, moments, len(spec.latent), meanstructure)

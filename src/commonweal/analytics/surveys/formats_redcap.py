@@ -178,7 +178,11 @@ def read_redcap_responses(path: str | Path, inst: Instrument) -> pl.DataFrame:
     header, rows = read_csv_rows(p)
     ids = set(inst.item_ids)
     names = {c: c for c in header if c in ids}
-    absent = sorted(ids - set(names))
+    by_text = {it.text.strip(): it.id for it in inst.items if it.text}
+    for c in header:  # "CSV (labels)" exports use the field labels as column names
+        if c not in names and c.strip() in by_text and by_text[c.strip()] not in names.values():
+            names[c] = by_text[c.strip()]
+    absent = sorted(ids - set(names.values()))
     if absent:
         raise InputError(f"{p.name}: the export lacks item column(s) of {inst.id}",
                          [Problem("column not found", file=p.name, row=1, field=a)
