@@ -90,7 +90,13 @@ def world():
         auth_service.create_user(
             s, email="lonely@example.org", display_name="Lonely", password=PASSWORD
         )
-        w.group_a, w.asset_a = g.id, None
+        # an organisation that has no community yet
+        empty = reg.create_organisation(s, name="Empty Org")
+        solo = auth_service.create_user(
+            s, email="solo@example.org", display_name="Solo", password=PASSWORD
+        )
+        auth_service.grant_role(s, user_id=solo.id, organisation_id=empty.id, role=Role.admin)
+        w.group_a, w.org_empty = g.id, empty.id
     yield w
     mp.undo()
     engine.dispose()
@@ -226,6 +232,15 @@ def test_user_without_organisation_gets_a_friendly_page(world) -> None:
     r = browser(world, "lonely@example.org").get("/")
     assert r.status_code == 200
     assert "No organisation yet" in r.text and "commonweal users create-admin" in r.text
+
+
+def test_organisation_without_community_says_how_to_add_one(world) -> None:
+    client = browser(world, "solo@example.org")
+    r = client.get("/", follow_redirects=False)
+    assert r.headers["location"] == f"/o/{world.org_empty}"
+    r = client.get(r.headers["location"])
+    assert r.status_code == 200 and "no community yet" in r.text
+    assert "commonweal import members" in r.text
 
 
 # --- pages ---------------------------------------------------------------------------------
