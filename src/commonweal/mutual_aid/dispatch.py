@@ -95,7 +95,7 @@ def build_problem(session: Session, *, organisation_id: int, community_id: int, 
         select(Claim.volunteer_user_id, func.count()).where(
             Claim.organisation_id == organisation_id, Claim.accepted_at >= month,
             Claim.state.in_([ClaimState.active, ClaimState.completed]))
-        .group_by(Claim.volunteer_user_id)).tuples().all())
+        .group_by(Claim.volunteer_user_id)).all())
     offers, states, seen = [], [], set()
     for o in offers_rows:
         assert o.lat is not None and o.lon is not None  # filtered in the query

@@ -169,7 +169,7 @@ def verify(session: Session, *, organisation_id: int) -> list[str]:
     sums = dict(session.execute(
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_s))
         .where(LedgerEntry.organisation_id == organisation_id).group_by(LedgerEntry.account_id)
-    ).tuples().all())
+    ).all())
     total = 0
     for acc in list_accounts(session, organisation_id=organisation_id):
         derived = int(sums.get(acc.id) or 0)
@@ -205,7 +205,7 @@ def statement(session: Session, *, organisation_id: int, account_id: int,
     running = opening
     lines = []
     for amount, t in session.execute(base.order_by(LedgerTransfer.created_at,
-                                                   LedgerTransfer.id)).tuples():
+                                                   LedgerTransfer.id)):
         running += int(amount)
         other = t.to_account_id if amount < 0 else t.from_account_id
         lines.append({"transfer_id": t.id, "at": t.created_at.isoformat(), "amount_s": int(amount),
@@ -257,7 +257,7 @@ def reciprocity(session: Session, *, organisation_id: int, community_id: int | N
     if community_id is not None:
         acc_member = acc_member.join(Member, Member.id == LedgerAccount.member_id).where(
             Member.community_id == community_id)
-    member_of = dict(session.execute(acc_member).tuples().all())
+    member_of = dict(session.execute(acc_member).all())
     rows = session.execute(
         select(LedgerEntry.account_id,
                func.sum(case((LedgerEntry.amount_s > 0, LedgerEntry.amount_s), else_=0)),
@@ -266,7 +266,7 @@ def reciprocity(session: Session, *, organisation_id: int, community_id: int | N
         .where(LedgerEntry.organisation_id == organisation_id,
                LedgerTransfer.kind == TransferKind.exchange,
                LedgerEntry.account_id.in_(list(member_of)))
-        .group_by(LedgerEntry.account_id)).tuples().all()
+        .group_by(LedgerEntry.account_id)).all()
     out = []
     for acc_id, given, received in rows:
         g, r = int(given or 0), int(received or 0)
