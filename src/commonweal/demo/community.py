@@ -166,8 +166,9 @@ def generate_community(
     seed
         Any whole number >= 0; the community is a pure function of the arguments.
     mean_ties
-        Target ties.csv rows per member (a reciprocal tie is two rows). Reached within a few per
-        cent when it exceeds the kin-and-neighbour floor (about 3.5); never below that floor.
+        Target ties.csv rows per member (a reciprocal tie is two rows). Reached within about 1 %
+        from the kin-and-neighbour floor (about 2.6) up to 20; never below that floor, and a few
+        per cent short at 50 (group ties saturate).
     n_neighbourhoods
         Default ``round(sqrt(n_members) / 4)`` (5 for 400 members, 250 for a million).
     isolated_share, single_contact_share
