@@ -27,7 +27,8 @@ _CSS = """
 body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.2rem .6rem;text-align:right;
-border-bottom:1px solid #eee}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+border-bottom:1px solid #eee}th{background:#f4f4f4}.n{white-space:nowrap}
+td:first-child,th:first-child{text-align:left}
 .warn{background:#fff4e5;border-left:4px solid #e69500;padding:.5rem 1rem}
 .muted{color:#666;font-size:.9rem}.plots{display:flex;flex-wrap:wrap;gap:1rem}
 figure{margin:0}figcaption{font-size:.85rem;text-align:center}
@@ -42,8 +43,12 @@ def _f(x: float | None, digits: int = 3) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    def cell(c: object) -> str:
+        text = str(c)
+        cls = ' class="n"' if len(text) <= 16 else ""
+        return f"<td{cls}>{html.escape(text)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -60,7 +65,13 @@ def histogram_svg(values: Sequence[float] | np.ndarray, title: str, *, bins: int
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">'
                      "no scores</text>")
         return "".join(parts) + "</svg>"
-    lo, hi = float(x.min()), float(x.max())
+    levels = np.unique(x)
+    if levels.size <= 25:  # discrete scores (sums, means of few items): one bar per value
+        step = float(np.min(np.diff(levels))) if levels.size > 1 else 1.0
+        lo, hi = float(levels[0]) - step / 2, float(levels[-1]) + step / 2
+        bins = int(round((hi - lo) / step))
+    else:
+        lo, hi = float(x.min()), float(x.max())
     if hi == lo:
         lo, hi = lo - 0.5, hi + 0.5
     counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
@@ -74,10 +85,11 @@ def histogram_svg(values: Sequence[float] | np.ndarray, title: str, *, bins: int
     y0 = pad_t + h
     parts.append(f'<line x1="{pad_l}" y1="{y0}" x2="{pad_l + w}" y2="{y0}" stroke="#333"/>')
     parts.append(f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{y0}" stroke="#333"/>')
-    parts.append(f'<text x="{pad_l}" y="{y0 + 14}" font-size="10" text-anchor="middle">'
-                 f"{lo:.3g}</text>")
-    parts.append(f'<text x="{pad_l + w}" y="{y0 + 14}" font-size="10" text-anchor="middle">'
-                 f"{hi:.3g}</text>")
+    first, last = (levels[0], levels[-1]) if levels.size <= 25 else (lo, hi)
+    for value in (first, last):
+        xpos = pad_l + w * (float(value) - lo) / (hi - lo)
+        parts.append(f'<text x="{xpos:.1f}" y="{y0 + 14}" font-size="10" '
+                     f'text-anchor="middle">{float(value):.3g}</text>')
     parts.append(f'<text x="{pad_l - 4}" y="{pad_t + 8}" font-size="10" text-anchor="end">'
                  f"{top}</text>")
     parts.append(f'<text x="{pad_l + w / 2}" y="{height - 4}" font-size="11" '
@@ -120,12 +132,15 @@ def _cfa_section(res: CFAResult) -> str:
         [[_f(f.chisq), f.df, _f(f.pvalue), _f(f.cfi), _f(f.tli),
           f"{_f(f.rmsea)} ({_f(f.rmsea_ci_lower)}-{_f(f.rmsea_ci_upper)})", _f(f.srmr),
           _f(f.aic, 1), _f(f.bic, 1)]]))
-    rows = [[e.group or "", f"{e.lhs} {e.op} {e.rhs}", _f(e.est), _f(e.se), _f(e.z),
-             _f(e.pvalue), _f(e.std_all)]
+    multi = bool(res.groups)
+    rows = [([e.group or ""] if multi else []) + [
+             f"{e.lhs} {e.op} {e.rhs}", _f(e.est), _f(e.se), _f(e.z), _f(e.pvalue),
+             _f(e.std_all)]
             for e in res.estimates if e.op == "=~" or (e.op == "~~" and e.lhs != e.rhs)]
-    out.append(_table(["group", "parameter", "estimate", "SE", "z", "p", "std.all"], rows))
-    out.append(_table(["group", "factor", "omega"],
-                      [[g, fac, _f(w)] for g, fac, w in res.omega]))
+    lead = ["group"] if multi else []
+    out.append(_table([*lead, "parameter", "estimate", "SE", "z", "p", "std.all"], rows))
+    out.append(_table([*lead, "factor", "omega"],
+                      [([g] if multi else []) + [fac, _f(w)] for g, fac, w in res.omega]))
     return "".join(out)
 
 
