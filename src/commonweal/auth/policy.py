@@ -29,6 +29,9 @@ class Permission(StrEnum):
     checkins_read = "checkins:read"  # check-ins, alerts and safety checks of the organisation
     checkins_respond = "checkins:respond"  # log calls, acknowledge alerts, mark people safe
     checkins_manage = "checkins:manage"  # plans, ladders, safety checks, their exports
+    survey_read = "survey:read"  # survey waves, counts, aggregates (small cells suppressed)
+    survey_answers = "survey:answers"  # individual answers and scores (audited)
+    survey_manage = "survey:manage"  # create waves, import and score responses
 
 
 _ALL = frozenset(Permission)
@@ -49,13 +52,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.checkins_read,
             Permission.checkins_respond,
             Permission.checkins_manage,
+            Permission.survey_read,
+            Permission.survey_answers,
+            Permission.survey_manage,
         }
     ),
     Role.volunteer: frozenset({Permission.community_read, Permission.member_read,
                                Permission.aid_read, Permission.aid_request,
                                Permission.aid_volunteer, Permission.checkins_read,
-                               Permission.checkins_respond}),
-    Role.researcher: frozenset({Permission.community_read, Permission.member_read}),
+                               Permission.checkins_respond, Permission.survey_read}),
+    Role.researcher: frozenset({Permission.community_read, Permission.member_read,
+                                Permission.survey_read, Permission.survey_answers}),
     Role.member: frozenset({Permission.community_read, Permission.aid_request}),
 }
 
