@@ -36,8 +36,16 @@ _NOTHING: Any = object()
 _SHARED: dict[str, Any] = {}
 
 
-def _init_shared(obj: Any) -> None:  # runs once in each worker process
-    _SHARED["obj"] = obj
+def _init_worker(obj: Any, use_shared: bool) -> None:  # runs once in each worker process
+    """Keep one BLAS thread per worker process (workers x BLAS threads = cores), store ``shared``."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # optional: without it BLAS may oversubscribe the cores
+        pass
+    if use_shared:
+        _SHARED["obj"] = obj
 
 
 def _call_with_shared(fn: Callable[..., Any], item: Any, seed: Any, use_shared: bool) -> Any:
@@ -179,8 +187,8 @@ class Executor:
             with ProcessPoolExecutor(
                 max_workers=min(self.workers, len(items)),
                 mp_context=ctx,
-                initializer=_init_shared if use_shared else None,
-                initargs=(shared,) if use_shared else (),
+                initializer=_init_worker,
+                initargs=(shared if use_shared else None, use_shared),
             ) as pool:
                 futs = {
                     pool.submit(_call_with_shared, fn, item, s, use_shared): k

@@ -53,12 +53,16 @@ def test_percentile_matches_scipy_percentileofscore(kind: str) -> None:
 
 def test_zscore_and_minmax_and_direction() -> None:
     ok = ~np.isnan(X)
-    np.testing.assert_allclose(normalise(X, Normalisation("zscore"))[ok], stats.zscore(X[ok], ddof=1))
+    np.testing.assert_allclose(
+        normalise(X, Normalisation("zscore"))[ok], stats.zscore(X[ok], ddof=1)
+    )
     mm = normalise(X, Normalisation("minmax"))
     assert np.nanmin(mm) == 0 and np.nanmax(mm) == 1
     np.testing.assert_allclose(normalise(X, Normalisation("minmax"), -1), 1 - mm)
     np.testing.assert_allclose(normalise(X, Normalisation("percent_rank"), -1), 1 - percent_rank(X))
-    np.testing.assert_allclose(normalise(X, Normalisation("zscore"), -1)[ok], -stats.zscore(X[ok], ddof=1))
+    np.testing.assert_allclose(
+        normalise(X, Normalisation("zscore"), -1)[ok], -stats.zscore(X[ok], ddof=1)
+    )
 
 
 def test_goalposts_and_reference() -> None:
@@ -111,8 +115,12 @@ V = np.array([[0.2, 0.5, 0.9], [0.4, 0.1, 0.3], [0.7, 0.7, 0.7]])
 
 def test_weighted_means_match_scipy() -> None:
     w = W[:, 0]
-    np.testing.assert_allclose(aggregate("arithmetic", V, W)[:, 0], np.average(V, axis=1, weights=w))
-    np.testing.assert_allclose(aggregate("geometric", V, W)[:, 0], stats.gmean(V, axis=1, weights=w))
+    np.testing.assert_allclose(
+        aggregate("arithmetic", V, W)[:, 0], np.average(V, axis=1, weights=w)
+    )
+    np.testing.assert_allclose(
+        aggregate("geometric", V, W)[:, 0], stats.gmean(V, axis=1, weights=w)
+    )
     np.testing.assert_allclose(aggregate("harmonic", V, W)[:, 0], stats.hmean(V, axis=1, weights=w))
     np.testing.assert_allclose(aggregate("sum", V, W)[:, 0], V @ w)
 
@@ -129,7 +137,9 @@ def test_missing_rules() -> None:
 def test_three_d_inputs_equal_two_d() -> None:
     many = np.column_stack([W[:, 0], [1.0, 1.0, 3.0]])
     two = aggregate("arithmetic", V, many)
-    three = aggregate("arithmetic", np.stack([np.repeat(V[:, [c]], 2, axis=1) for c in range(3)]), many)
+    three = aggregate(
+        "arithmetic", np.stack([np.repeat(V[:, [c]], 2, axis=1) for c in range(3)]), many
+    )
     np.testing.assert_allclose(two, three)
 
 

@@ -46,8 +46,14 @@ direction = -1
 
 def test_bundled_specs_all_load() -> None:
     names = bundled_specs()
-    for want in ("cdc-svi-2018-county", "cdc-svi-2018-tract", "cdc-svi-2020-county", "cdc-svi-2020-tract",
-                 "bric-template", "social-capital-template"):
+    for want in (
+        "cdc-svi-2018-county",
+        "cdc-svi-2018-tract",
+        "cdc-svi-2020-county",
+        "cdc-svi-2020-tract",
+        "bric-template",
+        "social-capital-template",
+    ):
         assert want in names
         load_spec(want)
     s20 = load_spec("cdc-svi-2020-county")
@@ -62,12 +68,18 @@ def test_good_spec_tree() -> None:
 @pytest.mark.parametrize(
     ("edit", "where"),
     [
-        (GOOD.replace('code = "y"\nparent = "ROOT"', 'code = "y"\nparent = "NOPE"'), "parent 'NOPE'"),
+        (
+            GOOD.replace('code = "y"\nparent = "ROOT"', 'code = "y"\nparent = "NOPE"'),
+            "parent 'NOPE'",
+        ),
         (GOOD.replace('normalise = "minmax"', 'normalise = "minmaxx"'), "normalise"),
-        (GOOD.replace('direction = -1', 'direction = 2'), "'direction' must be 1 or -1"),
-        (GOOD.replace('direction = -1', 'colour = "red"'), "unknown key 'colour'"),
+        (GOOD.replace("direction = -1", "direction = 2"), "'direction' must be 1 or -1"),
+        (GOOD.replace("direction = -1", 'colour = "red"'), "unknown key 'colour'"),
         (GOOD.replace('code = "A"\nparent = "ROOT"', 'code = "A"'), "exactly one root"),
-        (GOOD.replace('aggregate = "arithmetic"', 'aggregate = "median"'), "'aggregate' must be one of"),
+        (
+            GOOD.replace('aggregate = "arithmetic"', 'aggregate = "median"'),
+            "'aggregate' must be one of",
+        ),
     ],
 )
 def test_spec_errors_are_located(edit: str, where: str) -> None:
@@ -78,7 +90,7 @@ def test_spec_errors_are_located(edit: str, where: str) -> None:
 
 
 def test_spec_error_names_the_item_and_key() -> None:
-    bad = GOOD.replace('direction = -1', 'weight = "heavy"')
+    bad = GOOD.replace("direction = -1", 'weight = "heavy"')
     with pytest.raises(SpecError) as ei:
         parse_spec(tomllib.loads(bad), "w.toml")
     p = ei.value.problems[0]
@@ -104,7 +116,7 @@ def test_read_wide_locates_bad_cells(tmp_path: Path) -> None:
     f.write_text("geo,period,a,b\n01,2020,1.5,\n02,2020,2,3\n03,2020,-999,4\n")
     long = read_wide(f, unit="geo", period="period")
     assert long.height == 6
-    vals = dict(zip(zip(long["unit"], long["indicator"]), long["value"], strict=True))
+    vals = dict(zip(zip(long["unit"], long["indicator"], strict=True), long["value"], strict=True))
     assert vals[("01", "b")] is None and vals[("03", "a")] is None and vals[("02", "a")] == 2.0
 
 
@@ -124,17 +136,26 @@ def test_read_long_duplicates_and_moe(tmp_path: Path) -> None:
 def test_read_tracr_pads_fips_and_keeps_empty_as_missing(tmp_path: Path) -> None:
     # TraCR (NIST doi:10.18434/mds2-3978) layout: UID, fips (leading zero lost), period, measures
     f = tmp_path / "tracr.csv"
-    f.write_text("UID,fips,period,ECNVIT510101,SOCWB310201\n1,1001,2016,5.2,\n2,1001,2017,,7\n3,56045,2017,1,2\n")
+    f.write_text(
+        "UID,fips,period,ECNVIT510101,SOCWB310201\n1,1001,2016,5.2,\n2,1001,2017,,7\n3,56045,2017,1,2\n"
+    )
     long = read_tracr(f)
     assert set(long["unit"]) == {"01001", "56045"}
-    assert long.filter((pl.col("unit") == "01001") & (pl.col("period") == "2017") & (pl.col("indicator") == "ECNVIT510101"))["value"].to_list() == [None]
+    assert long.filter(
+        (pl.col("unit") == "01001")
+        & (pl.col("period") == "2017")
+        & (pl.col("indicator") == "ECNVIT510101")
+    )["value"].to_list() == [None]
     wide = to_wide(long, unit="fips", period="period")
     assert wide.height == 3 and "UID" not in wide.columns
 
 
 def test_read_geographies(tmp_path: Path) -> None:
     f = tmp_path / "g.csv"
-    f.write_text("code,name,level,parent\nUS,United States,nation,\n09,Connecticut,state,US\n09110,Capitol,county,09\nX1,Riverside,neighbourhood,09999\n")
+    f.write_text(
+        "code,name,level,parent\nUS,United States,nation,\n09,Connecticut,state,US\n"
+        "09110,Capitol,county,09\nX1,Riverside,neighbourhood,09999\n"
+    )
     with pytest.raises(InputError) as ei:
         read_geographies(f)
     assert ei.value.problems[0].row == 5 and ei.value.problems[0].field == "parent"
@@ -172,7 +193,8 @@ def test_bric_template_equals_manual_computation() -> None:
 
 
 def test_periods_are_normalised_separately_and_denominators() -> None:
-    spec = parse_spec(tomllib.loads("""
+    spec = parse_spec(
+        tomllib.loads("""
 [index]
 id = "p"
 unit = "geo"
@@ -189,10 +211,15 @@ multiplier = 100
 parent = "R"
 normalise = "percent_rank"
 output = "rate_pr"
-"""))
-    frame = pl.DataFrame({
-        "geo": ["a", "b", "c", "a", "b", "c"], "year": [1, 1, 1, 2, 2, 2],
-        "count": [1, 2, 3, 30, 20, 10], "pop": [10, 10, 10, 100, 100, 0],
-    })
+""")
+    )
+    frame = pl.DataFrame(
+        {
+            "geo": ["a", "b", "c", "a", "b", "c"],
+            "year": [1, 1, 1, 2, 2, 2],
+            "count": [1, 2, 3, 30, 20, 10],
+            "pop": [10, 10, 10, 100, 100, 0],
+        }
+    )
     res = compute(spec, frame).frame.sort(["year", "geo"])
     assert res["rate_pr"].to_list() == [0.0, 0.5, 1.0, 1.0, 0.0, None]

@@ -19,7 +19,9 @@ def recomputed(svi2018: pl.DataFrame) -> pl.DataFrame:
     # only the unit and the EP_* inputs go in: nothing published downstream is visible
     result = compute(SPEC, svi2018.select(["FIPS", *EP_COLUMNS]))
     published = svi2018.with_columns(pl.col("FIPS").str.zfill(5))
-    return result.frame.join(published.select(["FIPS", *SPEC.output_columns]), on="FIPS", suffix="__cdc")
+    return result.frame.join(
+        published.select(["FIPS", *SPEC.output_columns]), on="FIPS", suffix="__cdc"
+    )
 
 
 def test_every_output_column_is_declared_and_published(svi2018: pl.DataFrame) -> None:
@@ -41,7 +43,15 @@ def test_missing_values_propagate_like_cdc(recomputed: pl.DataFrame) -> None:
     # Rio Arriba NM (35039) lacks POV/UNEMP/PCI: theme 1 and the overall index are -999 in CDC's
     # file, its other themes are ranked, and F_NOHSDP is still 0.
     row = recomputed.filter(pl.col("FIPS") == "35039").row(0, named=True)
-    for c in ("EPL_POV", "SPL_THEME1", "RPL_THEME1", "SPL_THEMES", "RPL_THEMES", "F_THEME1", "F_TOTAL"):
+    for c in (
+        "EPL_POV",
+        "SPL_THEME1",
+        "RPL_THEME1",
+        "SPL_THEMES",
+        "RPL_THEMES",
+        "F_THEME1",
+        "F_TOTAL",
+    ):
         assert row[c] == -999 == float(row[f"{c}__cdc"])
     assert row["RPL_THEME2"] == float(row["RPL_THEME2__cdc"]) == 0.8758
     assert row["F_NOHSDP"] == 0
@@ -62,8 +72,14 @@ def test_verify_reports_nothing_on_cdc_file(svi2018: pl.DataFrame) -> None:
 
 def test_verify_lists_each_altered_cell_by_unit_and_column(svi2018: pl.DataFrame) -> None:
     bad = svi2018.with_columns(
-        pl.when(pl.col("FIPS") == "01001").then(pl.lit("0.1234")).otherwise(pl.col("RPL_THEMES")).alias("RPL_THEMES"),
-        pl.when(pl.col("FIPS") == "56045").then(pl.lit("1")).otherwise(pl.col("F_POV")).alias("F_POV"),
+        pl.when(pl.col("FIPS") == "01001")
+        .then(pl.lit("0.1234"))
+        .otherwise(pl.col("RPL_THEMES"))
+        .alias("RPL_THEMES"),
+        pl.when(pl.col("FIPS") == "56045")
+        .then(pl.lit("1"))
+        .otherwise(pl.col("F_POV"))
+        .alias("F_POV"),
     )
     report = verify(SPEC, bad, file="altered.csv")
     got = {(m.unit, m.column) for m in report.mismatches}

@@ -20,8 +20,12 @@ from commonweal.errors import InputError
 def test_svi_2018_to_2020_variable_set_warning() -> None:
     # CDC changed the variable set between SVI 2018 and 2020 (POV -> POV150, PCI dropped,
     # HBURD and UNINSUR added; LIMENG moved from theme 3 to theme 2)
-    w = comparability_warnings(spec_a=load_spec("cdc-svi-2018-county"), spec_b=load_spec("cdc-svi-2020-county"),
-                               label_a="2018", label_b="2020")
+    w = comparability_warnings(
+        spec_a=load_spec("cdc-svi-2018-county"),
+        spec_b=load_spec("cdc-svi-2020-county"),
+        label_a="2018",
+        label_b="2020",
+    )
     kinds = {x.kind: x for x in w}
     assert "POV150" in kinds["variables"].message and "PCI" in kinds["variables"].message
     assert "LIMENG: THEME3 -> THEME2" in kinds["structure"].details
@@ -40,7 +44,12 @@ def test_connecticut_planning_regions_warning(svi2018: pl.DataFrame) -> None:
 def test_change_between_periods(svi2018: pl.DataFrame) -> None:
     spec = load_spec("cdc-svi-2018-county")
     a = compute(spec, svi2018).frame
-    b = a.with_columns(pl.when(pl.col("FIPS") == "01001").then(0.9999).otherwise(pl.col("RPL_THEMES")).alias("RPL_THEMES"))
+    b = a.with_columns(
+        pl.when(pl.col("FIPS") == "01001")
+        .then(0.9999)
+        .otherwise(pl.col("RPL_THEMES"))
+        .alias("RPL_THEMES")
+    )
     b = b.filter(pl.col("FIPS") != "56045")
     res = change(a, b, unit="FIPS", column="RPL_THEMES", label_a="2018", label_b="2018x")
     row = res.frame.filter(pl.col("FIPS") == "01001").row(0, named=True)
@@ -54,9 +63,26 @@ def test_trend_slope_equals_numpy_polyfit() -> None:
     rows = []
     for u in ("a", "b"):
         for t in range(2010, 2016):
-            rows.append({"unit": u, "period": str(t), "indicator": "x", "value": 3.0 * t + rng.normal() if u == "a" else None, "moe": None})
+            rows.append(
+                {
+                    "unit": u,
+                    "period": str(t),
+                    "indicator": "x",
+                    "value": 3.0 * t + rng.normal() if u == "a" else None,
+                    "moe": None,
+                }
+            )
     rows[2]["value"] = None
-    long = pl.DataFrame(rows, schema={"unit": pl.Utf8, "period": pl.Utf8, "indicator": pl.Utf8, "value": pl.Float64, "moe": pl.Float64})
+    long = pl.DataFrame(
+        rows,
+        schema={
+            "unit": pl.Utf8,
+            "period": pl.Utf8,
+            "indicator": pl.Utf8,
+            "value": pl.Float64,
+            "moe": pl.Float64,
+        },
+    )
     out = trend(long)
     t = np.array([2010, 2011, 2013, 2014, 2015], dtype=float)
     y = long.filter((pl.col("unit") == "a") & pl.col("value").is_not_null())["value"].to_numpy()
@@ -68,22 +94,41 @@ def test_trend_slope_equals_numpy_polyfit() -> None:
 def test_gap_flags_high_structure_low_belonging() -> None:
     places = [f"P{k}" for k in range(8)]
     structural = pl.DataFrame({"place": places, "capital": [1, 2, 3, 4, 5, 6, 7, 8]})
-    felt = pl.DataFrame({
-        "place_id": places,
-        "influence": [3.0, 3.1, 3.2, 3.3, 3.4, 3.5, 1.0, 4.0],
-        "needs": [3.0, 3.1, 3.2, 3.3, 3.4, 3.5, 1.2, 4.1],
-        "n": [30, 30, 30, 30, 30, 30, 30, 3],
-    })
-    res = structural_felt_gap(structural, felt, on="place", felt_on="place_id", structural_column="capital",
-                              felt_columns=["influence", "needs"], n_column="n", min_respondents=10)
+    felt = pl.DataFrame(
+        {
+            "place_id": places,
+            "influence": [3.0, 3.1, 3.2, 3.3, 3.4, 3.5, 1.0, 4.0],
+            "needs": [3.0, 3.1, 3.2, 3.3, 3.4, 3.5, 1.2, 4.1],
+            "n": [30, 30, 30, 30, 30, 30, 30, 3],
+        }
+    )
+    res = structural_felt_gap(
+        structural,
+        felt,
+        on="place",
+        felt_on="place_id",
+        structural_column="capital",
+        felt_columns=["influence", "needs"],
+        n_column="n",
+        min_respondents=10,
+    )
     assert res.excluded == ("P7",)
     flagged = res.flagged()
     assert flagged["place"].to_list() == ["P6"]
     row = flagged.row(0, named=True)
     assert row["structural_pct"] == 1.0 and row["felt_pct"] == 0.0 and row["gap"] == 1.0
     # a vulnerability index (higher = less investment) is turned around
-    inv = structural_felt_gap(structural.with_columns(-pl.col("capital")), felt, on="place", felt_on="place_id",
-                              structural_column="capital", felt_columns=["influence"], structural_direction=-1)
+    inv = structural_felt_gap(
+        structural.with_columns(-pl.col("capital")),
+        felt,
+        on="place",
+        felt_on="place_id",
+        structural_column="capital",
+        felt_columns=["influence"],
+        structural_direction=-1,
+    )
     assert "P6" in inv.flagged()["place"].to_list()
     with pytest.raises(InputError, match="cannot join"):
-        structural_felt_gap(structural, felt, on="place", structural_column="capital", felt_columns=["influence"])
+        structural_felt_gap(
+            structural, felt, on="place", structural_column="capital", felt_columns=["influence"]
+        )

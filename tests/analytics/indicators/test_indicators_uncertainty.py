@@ -8,13 +8,20 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from commonweal.analytics.indicators import Alternatives, load_spec, run_sensitivity, run_uncertainty
+from commonweal.analytics.indicators import (
+    Alternatives,
+    load_spec,
+    run_sensitivity,
+    run_uncertainty,
+)
 from commonweal.analytics.indicators.uncertainty import rank_columns
 from commonweal.errors import AnalysisError
 from commonweal.exec import Executor
 
 SVI = load_spec("cdc-svi-2018-county")
-ALT = Alternatives(normalisations=("spec", "minmax"), imputations=("spec", "mean"), weight_concentration=20.0)
+ALT = Alternatives(
+    normalisations=("spec", "minmax"), imputations=("spec", "mean"), weight_concentration=20.0
+)
 
 
 def test_rank_columns_matches_scipy_min_ranks() -> None:
@@ -43,8 +50,16 @@ def test_seeded_and_identical_on_every_backend(svi2018: pl.DataFrame) -> None:
     runs = {}
     for backend in ("serial", "processes", "dask"):
         with Executor(backend, workers=2) as ex:
-            runs[backend] = run_uncertainty(SVI, frame, alternatives=ALT, n_draws=60, seed=11,
-                                            executor=ex, batch=16, keep_ranks=True)
+            runs[backend] = run_uncertainty(
+                SVI,
+                frame,
+                alternatives=ALT,
+                n_draws=60,
+                seed=11,
+                executor=ex,
+                batch=16,
+                keep_ranks=True,
+            )
     ref = runs["serial"].ranks
     assert ref is not None and ref.shape == (60, 400)
     for r in runs.values():
@@ -56,7 +71,12 @@ def test_seeded_and_identical_on_every_backend(svi2018: pl.DataFrame) -> None:
 def test_uncertainty_output_shape_and_order(svi2018: pl.DataFrame) -> None:
     res = run_uncertainty(SVI, svi2018, alternatives=ALT, n_draws=40, seed=3)
     df = res.frame()
-    assert df.height == 3142 and df.columns[:4] == ["FIPS", "nominal_rank", "median_rank", "rank_q05"]
+    assert df.height == 3142 and df.columns[:4] == [
+        "FIPS",
+        "nominal_rank",
+        "median_rank",
+        "rank_q05",
+    ]
     w = df["interval_width"].drop_nulls().to_numpy()
     assert (np.diff(w) <= 0).all()  # least stable first
     d = res.to_dict(top=5)
@@ -72,10 +92,12 @@ def test_incompatible_alternatives_are_refused(svi2018: pl.DataFrame) -> None:
 
 
 def _toy(n: int = 60) -> tuple[pl.DataFrame, object]:
-    from commonweal.analytics.indicators import parse_spec
     import tomllib
 
-    spec = parse_spec(tomllib.loads("""
+    from commonweal.analytics.indicators import parse_spec
+
+    spec = parse_spec(
+        tomllib.loads("""
 [index]
 id = "toy"
 unit = "u"
@@ -91,10 +113,18 @@ code = "a"
 code = "b"
 [[indicator]]
 code = "c"
-"""))
+""")
+    )
     rng = np.random.default_rng(5)
     a = rng.random(n)
-    frame = pl.DataFrame({"u": [str(k) for k in range(n)], "a": a, "b": 1 - a + 0.05 * rng.random(n), "c": rng.random(n)})
+    frame = pl.DataFrame(
+        {
+            "u": [str(k) for k in range(n)],
+            "a": a,
+            "b": 1 - a + 0.05 * rng.random(n),
+            "c": rng.random(n),
+        }
+    )
     return frame, spec
 
 
@@ -104,8 +134,12 @@ def test_sobol_only_varying_factor_explains_everything() -> None:
     alt = Alternatives(imputations=("spec", "mean"), weight_concentration=2.0)
     res = run_sensitivity(spec, frame, alternatives=alt, n_base=128, seed=1, n_bootstrap=50)
     got = dict(zip(res.factors, zip(res.first_order, res.total_order, strict=True), strict=True))
-    assert got["imputations"][0] == pytest.approx(0, abs=0.02) and got["imputations"][1] == pytest.approx(0, abs=1e-12)
-    assert got["weights"][0] == pytest.approx(1, abs=0.1) and got["weights"][1] == pytest.approx(1, abs=0.1)
+    assert got["imputations"][0] == pytest.approx(0, abs=0.02) and got["imputations"][
+        1
+    ] == pytest.approx(0, abs=1e-12)
+    assert got["weights"][0] == pytest.approx(1, abs=0.1) and got["weights"][1] == pytest.approx(
+        1, abs=0.1
+    )
     assert res.n_runs == 128 * 4
     again = run_sensitivity(spec, frame, alternatives=alt, n_base=128, seed=1, n_bootstrap=50)
     np.testing.assert_array_equal(again.first_order, res.first_order)

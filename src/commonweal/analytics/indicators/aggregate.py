@@ -23,7 +23,8 @@ AGGREGATIONS = ("arithmetic", "geometric", "harmonic", "sum", "copeland")
 def _combine(x: FloatArray, w: FloatArray) -> FloatArray:
     """sum_c x_c * w_c for 2-D (n, c) or 3-D (c, n, B) x and (c, B) w."""
     if x.ndim == 2:
-        return np.asarray(x @ w, dtype=np.float64)
+        # (w' x')' : the product is computed as (B, n) so that each draw's scores are contiguous
+        return np.asarray((w.T @ x.T).T, dtype=np.float64)
     out = np.zeros(x.shape[1:], dtype=np.float64)
     for c in range(x.shape[0]):
         out += x[c] * w[c][None, :]
@@ -74,8 +75,10 @@ def aggregate(
     """
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
-    valid = ~np.isnan(x)
     n_inputs = x.shape[1] if x.ndim == 2 else x.shape[0]
+    if method != "copeland" and not np.isnan(x).any():
+        return _aggregate_complete(method, x, w)
+    valid = ~np.isnan(x)
     if x.ndim == 2:
         n_avail = valid.sum(axis=1)[:, None].astype(np.float64)
     else:
@@ -121,5 +124,27 @@ def aggregate(
                 if method != "harmonic"
                 else np.where(np.isinf(out), 0.0, out)
             )
-    out = np.where(np.broadcast_to(drop, out.shape), np.nan, out)
+    if drop.any():
+        out = np.where(np.broadcast_to(drop, out.shape), np.nan, out)
     return np.asarray(out, dtype=np.float64)
+
+
+def _aggregate_complete(method: str, x: FloatArray, w: FloatArray) -> FloatArray:
+    """Fast path of :func:`aggregate` when no input is missing (no masks, one product)."""
+    wsum = w.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "sum":
+            return _combine(x, w)
+        if method == "arithmetic":
+            return _combine(x, w) / wsum
+        if method in ("geometric", "harmonic") and np.any(x < 0):
+            raise AnalysisError(
+                f"{method} mean needs non-negative inputs; use a normalisation such as "
+                "minmax or percent_rank before it"
+            )
+        if method == "geometric":
+            return np.exp(_combine(np.log(x), w) / wsum)
+        if method == "harmonic":
+            out = wsum / _combine(1.0 / x, w)
+            return np.where(np.isinf(out), 0.0, out)
+    raise AnalysisError(f"unknown aggregation {method!r}; use one of {', '.join(AGGREGATIONS)}")

@@ -43,7 +43,7 @@ class LeafData:
     units: NDArray[np.object_]
     periods: NDArray[np.object_] | None
     matrix: FloatArray  # (n_units, n_indicators), NaN = missing
-    groups: tuple[NDArray[np.intp], ...] = field(default=())  # row indices of each period
+    groups: tuple[NDArray[np.intp] | slice, ...] = field(default=())  # rows of each period
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,9 @@ def leaf_matrix(
         _, inv = np.unique(periods.astype(str), return_inverse=True)
         groups = tuple(np.flatnonzero(inv == g) for g in range(int(inv.max()) + 1))
     else:
-        groups = (np.arange(frame.height),)
-    out = np.full((frame.height, len(spec.indicators)), np.nan)
+        groups = (slice(None),)
+    # filled indicator by indicator as (k, n); returned as its (n, k) transpose
+    out = np.full((len(spec.indicators), frame.height), np.nan)
     for j, ind in enumerate(spec.indicators):
         x = frame[ind.column].to_numpy().astype(np.float64)
         if ind.denominator:
@@ -186,8 +187,8 @@ def leaf_matrix(
             v = impute(x[g], imp, grp[g] if grp is not None else None)
             v = treat(v, ind.treatment)
             v = normalise(v, norm, ind.direction)
-            out[g, j] = round_values(v, ind.round, spec.rounding) if rounding else v
-    return LeafData(units=units, periods=periods, matrix=out, groups=groups)
+            out[j, g] = round_values(v, ind.round, spec.rounding) if rounding else v
+    return LeafData(units=units, periods=periods, matrix=out.T, groups=groups)
 
 
 def _post_order(spec: IndexSpec) -> list[Node]:
@@ -205,7 +206,7 @@ def _post_order(spec: IndexSpec) -> list[Node]:
 
 
 def _normalise_columns(
-    v: FloatArray, norm: Normalisation, groups: Sequence[NDArray[np.intp]]
+    v: FloatArray, norm: Normalisation, groups: Sequence[NDArray[np.intp] | slice]
 ) -> FloatArray:
     out = np.full(v.shape, np.nan)
     for g in groups:
@@ -248,7 +249,8 @@ def evaluate_tree(
             else (aggregation or {}).get(node.code, node.aggregation)
         )
         if all(k in leaf_pos for k in kids):
-            X: FloatArray = L[:, [leaf_pos[k] for k in kids]]
+            cols = [leaf_pos[k] for k in kids]
+            X: FloatArray = L if cols == list(range(L.shape[1])) else L[:, cols]
         else:
             vals: list[FloatArray] = []
             for k in kids:

@@ -11,7 +11,6 @@ income in the SVI (rank descending, tied units take the highest position).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,7 +210,6 @@ def normalise(x: FloatArray, spec: Normalisation, direction: int = 1) -> FloatAr
     """
     x = np.asarray(x, dtype=np.float64)
     m = spec.method
-    fn: Callable[[FloatArray], FloatArray]
     if m == "none":
         out = x * (1.0 if direction >= 0 else -1.0)
     elif m == "minmax":

@@ -74,7 +74,8 @@ def comparability_warnings(
                 ComparabilityWarning(
                     "variables",
                     f"the variable set changed between {label_a} and {label_b}: "
-                    f"{len(gone)} dropped ({', '.join(gone) or '-'}), {len(new)} added ({', '.join(new) or '-'}); "
+                    f"{len(gone)} dropped ({', '.join(gone) or '-'}), "
+                    f"{len(new)} added ({', '.join(new) or '-'}); "
                     "index values are not directly comparable",
                     tuple([f"dropped {c}" for c in gone] + [f"added {c}" for c in new]),
                 )
@@ -101,7 +102,8 @@ def comparability_warnings(
                 groups.setdefault(u[:state_prefix] if state_prefix else "", ([], []))[1].append(u)
             details = []
             for g, (gu, nu) in sorted(groups.items()):
-                text = f"{'state ' + g + ': ' if g else ''}{len(gu)} gone ({', '.join(gu[:10])}), {len(nu)} new ({', '.join(nu[:10])})"
+                where = f"state {g}: " if g else ""
+                text = f"{where}{len(gu)} gone ({', '.join(gu[:10])}), {len(nu)} new ({', '.join(nu[:10])})"
                 hints = {
                     KNOWN_GEOGRAPHY_CHANGES[k]
                     for k in KNOWN_GEOGRAPHY_CHANGES

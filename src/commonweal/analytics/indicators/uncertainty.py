@@ -142,18 +142,28 @@ class UncertaintyModel:
 
 def rank_columns(values: FloatArray) -> IntArray:
     """Rank each row of ``values`` (draws x units): 1 = highest, ties share the smallest rank,
-    missing (NaN) -> 0. Returns int32 of the same shape."""
-    v = np.where(np.isnan(values), -np.inf, values)
-    order = np.argsort(-v, axis=1)
-    s = np.take_along_axis(v, order, axis=1)
-    n = v.shape[1]
-    pos = np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), s.shape)
-    new_run = np.ones(s.shape, dtype=bool)
-    new_run[:, 1:] = s[:, 1:] != s[:, :-1]
-    r_sorted = np.maximum.accumulate(np.where(new_run, pos, 0), axis=1).astype(np.int32)
-    out = np.empty_like(r_sorted)
-    np.put_along_axis(out, order, r_sorted, axis=1)
-    out[np.isnan(values)] = 0
+    missing (NaN) -> 0. Returns int32 of the same shape.
+
+    Row by row with 1-D gathers, which is several times faster than ``take_along_axis``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty(values.shape, dtype=np.int32)
+    n = values.shape[1]
+    pos = np.arange(1, n + 1, dtype=np.int32)
+    new_run = np.empty(n, dtype=bool)
+    new_run[0] = True
+    for r in range(values.shape[0]):
+        row = values[r]
+        missing = np.isnan(row)
+        has_missing = bool(missing.any())
+        v = np.where(missing, -np.inf, row) if has_missing else row
+        order = np.argsort(v)[::-1]
+        s = v[order]
+        np.not_equal(s[1:], s[:-1], out=new_run[1:])
+        r_sorted = np.maximum.accumulate(np.where(new_run, pos, 0))
+        out[r, order] = r_sorted
+        if has_missing:
+            out[r, missing] = 0
     return out
 
 
@@ -209,6 +219,7 @@ def evaluate_configs(
             items.append(((imp, norm), agg, w))
             where.append(chunk)
     ex = executor or Executor("serial")
+
     def done(k: int) -> None:
         if on_done is not None:
             on_done(len(where[k]))
@@ -220,26 +231,40 @@ def evaluate_configs(
     return out
 
 
-def _quantiles(ranks: IntArray, qs: Sequence[float]) -> list[FloatArray]:
-    """Linear-interpolated quantiles per unit of ranks (draws x units); 0 = missing is ignored."""
-    d = ranks.shape[0]
-    if not (ranks == 0).any():
-        a = np.ascontiguousarray(ranks.T)
-        hs = [(d - 1) * q for q in qs]
-        kth = sorted({int(np.floor(h)) for h in hs} | {int(np.ceil(h)) for h in hs})
-        part = np.partition(a, kth, axis=1)
-        return [
-            part[:, int(np.floor(h))]
-            + (h - np.floor(h)) * (part[:, int(np.ceil(h))] - part[:, int(np.floor(h))])
-            for h in hs
-        ]
-    f = np.where(ranks == 0, np.nan, ranks.astype(np.float64))
-    with np.errstate(all="ignore"):
+def _summarise(
+    ranks: IntArray, nominal: FloatArray, qs: Sequence[float], chunk: int = 4096
+) -> tuple[list[FloatArray], FloatArray]:
+    """Per unit: linear-interpolated quantiles of its ranks over the draws and the mean absolute
+    shift from the nominal rank. ``ranks`` is (draws, units) with 0 = missing (ignored).
+
+    Works on blocks of units so the transposed block stays in cache and no draws x units float
+    temporaries are made.
+    """
+    d, n = ranks.shape
+    hs = [(d - 1) * q for q in qs]
+    lo = [int(np.floor(h)) for h in hs]
+    hi = [int(np.ceil(h)) for h in hs]
+    out = [np.full(n, np.nan) for _ in qs]
+    shift = np.full(n, np.nan)
+    for u0 in range(0, n, chunk):
+        a = np.ascontiguousarray(ranks[:, u0 : u0 + chunk].T)  # (units, draws)
+        nom = nominal[u0 : u0 + chunk]
+        if not (a == 0).any():
+            part = np.sort(a, axis=1)  # SIMD sort beats a multi-kth np.partition ~8x here
+            for k in range(len(qs)):
+                pl_, ph = part[:, lo[k]].astype(np.float64), part[:, hi[k]].astype(np.float64)
+                out[k][u0 : u0 + chunk] = pl_ + (hs[k] - lo[k]) * (ph - pl_)
+            shift[u0 : u0 + chunk] = np.abs(a - nom[:, None]).mean(axis=1)
+            continue
+        f = np.where(a == 0, np.nan, a.astype(np.float64))
         import warnings
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            return [np.nanquantile(f, q, axis=0) for q in qs]
+            for k, q in enumerate(qs):
+                out[k][u0 : u0 + chunk] = np.nanquantile(f, q, axis=1)
+            shift[u0 : u0 + chunk] = np.nanmean(np.abs(f - nom[:, None]), axis=1)
+    return out, np.where(np.isnan(nominal), np.nan, shift)
 
 
 @dataclass(frozen=True)
@@ -317,6 +342,24 @@ def sample_configs(model: UncertaintyModel, n: int, rng: np.random.Generator) ->
     ]
 
 
+def _nominal_ranks(model: UncertaintyModel, spec: IndexSpec, frame: pl.DataFrame) -> FloatArray:
+    """Ranks of the index exactly as specified (rounded like the published index)."""
+    imps, norms = (
+        model.alternatives.options("imputations"),
+        model.alternatives.options("normalisations"),
+    )
+    if model.rounding and SPEC in imps and SPEC in norms:
+        leaves = model.leaves[(imps.index(SPEC), norms.index(SPEC))]
+        score, normed = evaluate_tree(spec, leaves)[spec.root]
+        nom_col = (normed if normed is not None else score)[:, 0]
+    else:
+        nominal = compute(spec, frame)
+        nom_col = nominal.frame[nominal.index_column].to_numpy().astype(np.float64)
+        if spec.output_sentinel is not None:
+            nom_col = np.where(nom_col == spec.output_sentinel, np.nan, nom_col)
+    return rank_columns(nom_col[None, :])[0].astype(np.float64)
+
+
 def run_uncertainty(
     spec: IndexSpec,
     frame: pl.DataFrame,
@@ -358,18 +401,9 @@ def run_uncertainty(
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     configs = sample_configs(model, n_draws, rng)
     ranks = evaluate_configs(model, configs, executor=executor, batch=batch, on_done=on_done)
-    nominal = compute(spec, frame)
-    nom_col = nominal.frame[nominal.index_column].to_numpy().astype(np.float64)
-    if spec.output_sentinel is not None:
-        nom_col = np.where(nom_col == spec.output_sentinel, np.nan, nom_col)
-    nom = rank_columns(nom_col[None, :])[0].astype(np.float64)
+    nom = _nominal_ranks(model, spec, frame)
     nom[nom == 0] = np.nan
-    q05, med, q95 = _quantiles(ranks, (0.05, 0.5, 0.95))
-    valid = ranks > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shift = np.where(valid, np.abs(ranks - nom[None, :]), 0.0).sum(axis=0) / valid.sum(axis=0)
-    allmiss = ~valid.any(axis=0)
-    q05, med, q95 = (np.where(allmiss, np.nan, q) for q in (q05, med, q95))
+    (q05, med, q95), shift = _summarise(ranks, nom, (0.05, 0.5, 0.95))
     return UncertaintyResult(
         unit=spec.unit,
         units=tuple(str(u) for u in model.units),
@@ -377,7 +411,7 @@ def run_uncertainty(
         median_rank=np.asarray(med, dtype=np.float64),
         q05=np.asarray(q05, dtype=np.float64),
         q95=np.asarray(q95, dtype=np.float64),
-        mean_abs_shift=np.where(np.isnan(nom), np.nan, shift),
+        mean_abs_shift=shift,
         n_draws=n_draws,
         seed=seed,
         alternatives=alternatives,
