@@ -189,8 +189,10 @@ def bench_mc() -> dict[str, object]:
 
     t_serial, _ = timed(lambda: run("serial"), 1)
     t_proc, res = timed(lambda: run("processes"), 1)
+    t_dask, _ = timed(lambda: run("dask"), 1)
     print(
-        f"MC {N_UNITS} x {N_IND} x {N_DRAWS}: commonweal serial {t_serial:.2f} s, processes(2) {t_proc:.2f} s"
+        f"MC {N_UNITS} x {N_IND} x {N_DRAWS}: commonweal serial {t_serial:.2f} s, "
+        f"processes(2) {t_proc:.2f} s, dask threads(2) {t_dask:.2f} s"
     )
     wd = np.random.default_rng(SEED).dirichlet(np.full(N_IND, CONC / N_IND), size=N_DRAWS) * N_IND
     t_pd, pres = timed(lambda: pandas_mc(pdf, wd), 1)
@@ -223,6 +225,7 @@ def main() -> None:
         "polars": pl.__version__,
         "pandas": pd.__version__,
     }
+    out["load_average_1min_at_start"] = round(os.getloadavg()[0], 2)
     out |= bench_svi()
     out |= bench_mc()
     out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
