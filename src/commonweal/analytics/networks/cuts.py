@@ -77,7 +77,8 @@ class CutStructure:
     @property
     def in_main(self) -> npt.NDArray[np.bool_]:
         """Whether each person is in the main body."""
-        return self.component == 0
+        out: npt.NDArray[np.bool_] = self.component == 0
+        return out
 
     @property
     def main_size(self) -> int:
@@ -87,7 +88,8 @@ class CutStructure:
     @property
     def bridge_in_main(self) -> npt.NDArray[np.bool_]:
         """Whether each bridge lies in the main body."""
-        return self.component[self.bridge_u] == 0
+        out: npt.NDArray[np.bool_] = self.component[self.bridge_u] == 0
+        return out
 
 
 def canonical_components(labels: npt.ArrayLike) -> tuple[IntArray, IntArray]:
@@ -114,7 +116,7 @@ def _blocks_networkit(graph: SupportGraph) -> tuple[IntArray, list[list[int]]]:
 
 
 def _blocks_networkx(graph: SupportGraph) -> tuple[IntArray, list[list[int]]]:
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped]
 
     g = nx.Graph()
     g.add_nodes_from(range(graph.n))
