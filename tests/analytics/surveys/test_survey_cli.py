@@ -111,3 +111,43 @@ def test_export_command(tmp_path):
     r = runner.invoke(app, ["survey", "export", "-i", "cdrisc25", "--to", "redcap", "-o",
                             str(tmp_path / "x.csv")])
     assert r.exit_code == 2 and "licensed" in r.output
+
+
+def test_score_kobo_export_and_instrument_file(tmp_path):
+    from commonweal.analytics.surveys import instrument_to_dict, load_instrument
+
+    p = tmp_path / "kobo.csv"
+    p.write_text("start;ucla3/ucla3_1;ucla3/ucla3_2;ucla3/ucla3_3;_uuid\n"
+                 "x;3;3;3;u1\nx;1;1;1;u2\n")
+    r = runner.invoke(app, ["survey", "score", "-i", "ucla3", "--format", "kobo", str(p),
+                            "--keep", "_uuid", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert [row["loneliness_band"] for row in d["scores"]] == ["lonely", "not lonely"]
+
+    # a user's own instrument file (TOML) works wherever a bundled id does
+    doc = instrument_to_dict(load_instrument("ucla3"))
+    lines = ['id = "mine"', 'name = "My loneliness"', f'citation = "{doc["citation"]}"',
+             "[licence]", 'basis = "unknown"', "text_shipped = false", 'statement = "test"']
+    for it in doc["items"]:
+        lines += ["[[items]]", f'id = "{it["id"]}"',
+                  "options = [" + ", ".join(f'{{ value = {o["value"]}, label = "{o["label"]}" }}'
+                                            for o in it["options"]) + "]"]
+    lines += ["[[subscales]]", 'id = "sum3"', 'items = ["ucla3_1", "ucla3_2", "ucla3_3"]',
+              'scoring = "sum"']
+    toml = tmp_path / "mine.toml"
+    toml.write_text("\n".join(lines) + "\n")
+    csvp = tmp_path / "r.csv"
+    csvp.write_text("ucla3_1,ucla3_2,ucla3_3\n1,2,3\n")
+    r = runner.invoke(app, ["survey", "score", "-i", str(toml), str(csvp), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["scores"][0]["sum3"] == 6.0
+
+
+def test_cfa_estimator_follows_sklearn_contract(hs):
+    from commonweal.analytics.surveys import CFA
+
+    est = CFA(MODEL.replace(";", "\n"), std_lv=True)
+    assert est.fit(hs) is est
+    assert est.result_.fit.df == 24 and est.fit_measures_.chisq > 0
+    assert not hasattr(CFA(MODEL), "result_")
