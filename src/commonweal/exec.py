@@ -39,7 +39,7 @@ _SHARED: dict[str, Any] = {}
 def _init_worker(obj: Any, use_shared: bool) -> None:  # runs once in each worker process
     """Keep one BLAS thread per worker process (workers x BLAS threads = cores), store ``shared``."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         threadpool_limits(1)
     except ImportError:  # optional: without it BLAS may oversubscribe the cores
@@ -137,15 +137,15 @@ class Executor:
         env.pop("MALLOC_TRIM_THRESHOLD_", None)
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
             if self.address:
-                self._client = Client(self.address)
+                self._client = Client(self.address)  # type: ignore[no-untyped-call]
             else:
-                self._cluster = LocalCluster(
+                self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=self.workers if self.dask_processes else 1,
                     threads_per_worker=1 if self.dask_processes else self.workers,
                     processes=self.dask_processes,
                     dashboard_address=None,
                 )
-                self._client = Client(self._cluster)
+                self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
         return self._client
 
     # -- work ----------------------------------------------------------------------------------
@@ -211,6 +211,6 @@ class Executor:
             from distributed import as_completed as dask_completed
 
             index = {f.key: k for k, f in enumerate(futures)}
-            for f in dask_completed(futures):
+            for f in dask_completed(futures):  # type: ignore[no-untyped-call]
                 on_done(index[f.key])
         return list(client.gather(futures))

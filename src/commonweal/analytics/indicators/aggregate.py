@@ -136,14 +136,14 @@ def _aggregate_complete(method: str, x: FloatArray, w: FloatArray) -> FloatArray
         if method == "sum":
             return _combine(x, w)
         if method == "arithmetic":
-            return _combine(x, w) / wsum
+            return np.asarray(_combine(x, w) / wsum, dtype=np.float64)
         if method in ("geometric", "harmonic") and np.any(x < 0):
             raise AnalysisError(
                 f"{method} mean needs non-negative inputs; use a normalisation such as "
                 "minmax or percent_rank before it"
             )
         if method == "geometric":
-            return np.exp(_combine(np.log(x), w) / wsum)
+            return np.asarray(np.exp(_combine(np.log(x), w) / wsum), dtype=np.float64)
         if method == "harmonic":
             out = wsum / _combine(1.0 / x, w)
             return np.where(np.isinf(out), 0.0, out)

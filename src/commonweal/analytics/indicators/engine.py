@@ -160,6 +160,7 @@ def leaf_matrix(
     units = frame[spec.unit].to_numpy().astype(object)
     has_period = bool(spec.period and spec.period in frame.columns)
     periods = frame[spec.period].to_numpy().astype(object) if has_period and spec.period else None
+    groups: tuple[NDArray[np.intp] | slice, ...]
     if periods is not None:
         _, inv = np.unique(periods.astype(str), return_inverse=True)
         groups = tuple(np.flatnonzero(inv == g) for g in range(int(inv.max()) + 1))

@@ -349,7 +349,8 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
     for c in {c for c in codes if codes.count(c) > 1}:
         problems.append(Problem(f"code {c!r} is used more than once", file=file, field="code"))
     node_codes = {n.code for n in nodes}
-    for it in [*nodes, *inds]:
+    items: list[Node | Indicator] = [*nodes, *inds]
+    for it in items:
         if it.parent is not None and it.parent not in node_codes:
             kind = "node" if isinstance(it, Node) else "indicator"
             problems.append(
@@ -373,7 +374,7 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
             Problem("the spec has no [[indicator]] tables", file=file, field="indicator")
         )
     children: dict[str, list[str]] = {n.code: [] for n in nodes}
-    for it in [*nodes, *inds]:
+    for it in items:
         if it.parent in children:
             children[it.parent].append(it.code)
     for c, ch in children.items():
@@ -424,7 +425,8 @@ def parse_spec(data: dict[str, Any], file: str | None = None) -> IndexSpec:
 def bundled_specs() -> dict[str, str]:
     """Names of the specifications shipped with commonweal -> their titles."""
     out: dict[str, str] = {}
-    for f in sorted(resources.files("commonweal.analytics.indicators").joinpath("specs").iterdir()):
+    folder = resources.files("commonweal.analytics.indicators").joinpath("specs")
+    for f in sorted(folder.iterdir(), key=lambda t: t.name):
         if f.name.endswith(".toml"):
             doc = tomllib.loads(f.read_text(encoding="utf-8"))
             out[f.name[:-5]] = str(doc.get("index", {}).get("name", ""))

@@ -357,7 +357,7 @@ def _nominal_ranks(model: UncertaintyModel, spec: IndexSpec, frame: pl.DataFrame
         nom_col = nominal.frame[nominal.index_column].to_numpy().astype(np.float64)
         if spec.output_sentinel is not None:
             nom_col = np.where(nom_col == spec.output_sentinel, np.nan, nom_col)
-    return rank_columns(nom_col[None, :])[0].astype(np.float64)
+    return np.asarray(rank_columns(nom_col[None, :])[0], dtype=np.float64)
 
 
 def run_uncertainty(

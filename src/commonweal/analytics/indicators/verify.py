@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from commonweal.analytics.indicators.engine import compute
 from commonweal.analytics.indicators.spec import IndexSpec
@@ -156,8 +157,8 @@ def verify(
     checks: list[ColumnCheck] = []
     mism: list[Mismatch] = []
 
-    def missing(v: np.ndarray) -> np.ndarray:
-        m = np.isnan(v)
+    def missing(v: NDArray[np.float64]) -> NDArray[np.bool_]:
+        m: NDArray[np.bool_] = np.isnan(v)
         return m | (v == sentinel) if sentinel is not None else m
 
     for c in outputs:
