@@ -181,6 +181,8 @@ def score_responses(
     >>> r.scores["loneliness"].to_list(), r.scores["loneliness_band"].to_list()
     ([4.0, 8.0], ['not lonely', 'lonely'])
     """
+    if not isinstance(responses, pl.DataFrame):
+        raise InputError("responses must be a polars DataFrame (use pl.from_pandas for pandas)")
     _check_columns(instrument, responses, keep, ignore_unknown, file)
     x = _matrix(instrument, responses, file)
     col = {it.id: j for j, it in enumerate(instrument.items)}
