@@ -52,6 +52,13 @@ __all__ = [
 SIGNATURE_HEADER = "X-Commonweal-Signature"
 _NEED_WORDS = {"need", "help", "request"}
 _REPORT_WORDS = {"report", "sos", "urgent", "emergency"}
+_SHORTHAND = {"meds": "prescriptions", "med": "prescriptions", "rx": "prescriptions",
+              "pharmacy": "prescriptions", "food": "groceries", "shopping": "groceries",
+              "meal": "prepared_food", "ride": "transport", "lift": "transport",
+              "cash": "financial_help", "kids": "childcare", "call": "check_in",
+              "chat": "check_in", "fix": "repairs", "talk": "emotional_support",
+              "info": "information", "translate": "translation"}
+_URGENT_WORDS = {"urgent", "critical", "urgently"}
 _COORD = re.compile(r"(-?\d{1,2}\.\d+)\s*,\s*(-?\d{1,3}\.\d+)")
 
 
@@ -108,10 +115,13 @@ def parse_text(text: str, sender: str | None) -> InboundMessage:
     category = "other"
     if rest:
         first = rest.split(" ", 1)[0].strip(":,")
-        cat = normalise_category(first)
+        cat = normalise_category(first) or _SHORTHAND.get(first.lower())
         if cat is not None:
             category = cat
             rest = rest[len(rest.split(" ", 1)[0]):].strip()
+    while rest and rest.split(" ", 1)[0].lower().strip(":,") in _URGENT_WORDS:
+        rest = rest.split(" ", 1)[1] if " " in rest else ""
+        rest = rest.lstrip(":, ")
     lat = lon = None
     found = _COORD.search(rest)
     if found:
