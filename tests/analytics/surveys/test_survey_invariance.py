@@ -7,6 +7,10 @@ configural 115.85/48, loadings 124.04/54, intercepts 164.10/60, means 204.61/63;
 7480.6, 7508.6, 7543.1; BIC 7706.8, 7680.8, 7686.6, 7710.0; CFI .923/.921/.882/.840;
 RMSEA .097/.093/.107/.122; chi-square difference 8.192 (p .2244), 40.059, 40.502. The same
 configural/metric/scalar chi-squares are printed in lavaan's tutorial on multiple groups.
+The lavaan tutorial's page on multiple groups (yrosseel/lavaan.org.old, tutorial.src/groups.tex,
+lavaan 0.5-16 output, same ML estimator) prints the same sequence to 3 decimals (115.851, 124.044,
+164.103, 204.605; BIC 7706.822, 7680.771, 7686.588, 7709.969) and the per-group estimates and SEs
+of the configural and equal-loadings models pinned below.
 The strict step (181.511 on 69 df) is not pinned: no printed source was found for it.
 """
 
@@ -78,3 +82,53 @@ def test_grouping_by_any_attribute(hs):
     inv = measurement_invariance(HS_MODEL, hs, "sex", levels=("configural", "metric"))
     assert len(inv.steps) == 2 and inv.steps[1].df - inv.steps[0].df == 6
     assert set(inv.groups) == {"1", "2"}
+
+
+# lavaan tutorial, multiple groups: level -> (chisq, df, BIC, chi-square per group)
+LAVAAN_TUTORIAL = {
+    (): (115.851, 48, 7706.822, (64.309, 51.542)),
+    ("loadings",): (124.044, 54, 7680.771, (68.825, 55.219)),
+    ("loadings", "intercepts"): (164.103, 60, 7686.588, None),
+    ("loadings", "intercepts", "means"): (204.605, 63, 7709.969, None),
+}
+
+
+@pytest.mark.parametrize("eq", list(LAVAAN_TUTORIAL))
+def test_sequence_matches_lavaan_tutorial_to_3_decimals(hs, eq):
+    chisq, df, bic, per_group = LAVAAN_TUTORIAL[eq]
+    f = fit_cfa(HS_MODEL, hs, group="school", group_equal=eq).fit
+    assert f.df == df
+    assert f.chisq == pytest.approx(chisq, abs=5e-4)
+    assert f.bic == pytest.approx(bic, abs=5e-4)
+    if per_group:
+        assert f.chisq_groups == pytest.approx(per_group, abs=5e-4)
+
+
+# (group, lhs, op, rhs): (estimate, SE) as printed in the lavaan tutorial
+CONFIGURAL = {
+    ("Pasteur", "visual", "=~", "x2"): (0.394, 0.122),
+    ("Pasteur", "visual", "=~", "x3"): (0.570, 0.140),
+    ("Pasteur", "textual", "~~", "visual"): (0.479, 0.106),
+    ("Pasteur", "x1", "~1", ""): (4.941, 0.095),
+    ("Pasteur", "x1", "~~", "x1"): (0.298, 0.232),
+    ("Pasteur", "visual", "~~", "visual"): (1.097, 0.276),
+    ("Grant-White", "visual", "=~", "x2"): (0.736, 0.155),
+    ("Grant-White", "speed", "=~", "x8"): (1.226, 0.187),
+    ("Grant-White", "visual", "~~", "visual"): (0.604, 0.160),
+}
+METRIC = {
+    ("Pasteur", "visual", "=~", "x2"): (0.599, 0.100),
+    ("Grant-White", "visual", "=~", "x3"): (0.784, 0.108),
+    ("Pasteur", "x1", "~1", ""): (4.941, 0.093),
+    ("Grant-White", "visual", "~~", "visual"): (0.722, 0.161),
+    ("Grant-White", "x6", "~~", "x6"): (0.437, 0.067),
+}
+
+
+@pytest.mark.parametrize(("eq", "table"), [((), CONFIGURAL), (("loadings",), METRIC)])
+def test_group_estimates_match_lavaan_tutorial(hs, eq, table):
+    r = fit_cfa(HS_MODEL, hs, group="school", group_equal=eq)
+    for (g, lhs, op, rhs), (est, se) in table.items():
+        e = r.estimate(lhs, op, rhs, group=g)
+        assert e.est == pytest.approx(est, abs=5e-4), (g, lhs, op, rhs)
+        assert e.se == pytest.approx(se, abs=5e-4), (g, lhs, op, rhs)

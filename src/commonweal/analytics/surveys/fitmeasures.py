@@ -34,7 +34,10 @@ __all__ = ["FitMeasures", "compute_fit_measures"]
 
 @dataclass(frozen=True, slots=True)
 class FitMeasures:
-    """Fit of one model. ``None`` where a measure is undefined (e.g. RMSEA with df = 0)."""
+    """Fit of one model. ``None`` where a measure is undefined (e.g. RMSEA with df = 0).
+
+    ``chisq_groups`` is each group's contribution N_g F_g to the chi-square (lavaan's
+    "Chi-square for each group")."""
 
     n: int
     npar: int
@@ -55,6 +58,7 @@ class FitMeasures:
     aic: float
     bic: float
     sabic: float
+    chisq_groups: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -99,6 +103,7 @@ def compute_fit_measures(engine: Engine, theta: F64, fmin: float) -> FitMeasures
     ll0 = 0.0
     ll1 = 0.0
     srmr = 0.0
+    chisq_groups = []
     for g, mo in enumerate(engine.moments):
         s = mo.cov
         tb += mo.n * (float(np.sum(np.log(np.diag(s)))) - engine.logdet_s[g])
@@ -107,6 +112,8 @@ def compute_fit_measures(engine: Engine, theta: F64, fmin: float) -> FitMeasures
         inv = np.linalg.inv(sigma)
         d = mo.mean - mu
         ll0 += -mo.n / 2 * (p * math.log(2 * math.pi) + ld + np.trace(s @ inv) + d @ inv @ d)
+        fg = ld + np.trace(s @ inv) - engine.logdet_s[g] - p + d @ inv @ d
+        chisq_groups.append(float(mo.n * fg))
         ll1 += -mo.n / 2 * (p * math.log(2 * math.pi) + engine.logdet_s[g] + p)
         srmr += engine.weights[g] * _srmr_group(s, sigma, mo.mean, mu, engine.meanstructure)
     dfb = g_count * p * (p - 1) // 2
@@ -136,5 +143,5 @@ def compute_fit_measures(engine: Engine, theta: F64, fmin: float) -> FitMeasures
         cfi=cfi, tli=tli, rmsea=rmsea, rmsea_ci_lower=lo, rmsea_ci_upper=hi,
         rmsea_pclose=pclose, srmr=srmr, loglik=ll0, loglik_h1=float(ll1),
         aic=-2 * ll0 + 2 * k, bic=-2 * ll0 + k * math.log(n),
-        sabic=-2 * ll0 + k * math.log((n + 2) / 24),
+        sabic=-2 * ll0 + k * math.log((n + 2) / 24), chisq_groups=tuple(chisq_groups),
     )
