@@ -33,8 +33,16 @@ __all__ = [
 ]
 
 _hasher = PasswordHasher()
-# A fixed hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("commonweal-dummy-password")
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so timing does not reveal accounts.
+    Made on first use, not at import."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("commonweal-dummy-password")
+    return _DUMMY_HASH
 
 
 def hash_token(token: str) -> str:
@@ -58,7 +66,7 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
 def authenticate(session: Session, *, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise AuthenticationError("wrong email or password") from None
     if user is None or not user.is_active:

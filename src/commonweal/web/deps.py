@@ -68,7 +68,7 @@ def _resolve(request: Request, session: Session) -> Caller | None:
         return None
     user, bs = found
     if request.method in _UNSAFE:
-        sent = request.headers.get("x-csrf-token") or request.state.__dict__.get("form_csrf")
+        sent = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
         if not sent or not secrets.compare_digest(sent, bs.csrf_token):
             raise PermissionDeniedError(
                 "missing or wrong CSRF token for a cookie-authenticated change"
