@@ -52,7 +52,19 @@ class WaveReport:
     values: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.data
+        """The report as JSON-safe data (non-finite numbers become None)."""
+        cleaned: dict[str, Any] = _finite(self.data)
+        return cleaned
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _num(x: float | None) -> float | None:

@@ -268,7 +268,7 @@ def import_responses(
             select(Member.external_id, Member.id).where(
                 Member.organisation_id == organisation_id,
                 Member.community_id == survey.community_id,
-                Member.external_id.in_(wanted))).tuples().all()) if wanted else {}
+                Member.external_id.in_(wanted))).all()) if wanted else {}
     existing = set(session.scalars(select(SurveyResponse.respondent_key).where(
         SurveyResponse.survey_id == survey.id)))
     attr_cols = [c for c in others if c not in {key_col, time_col, member_col}]
