@@ -72,18 +72,25 @@ def test_hs_factor_covariances(hs_fit, a, b, est, se):
 
 
 def test_hs_variances(hs_fit):
-    resid = [0.549, 1.134, 0.844, 0.371, 0.446, 0.356, 0.799, 0.488, 0.566]
-    for i, v in enumerate(resid, start=1):
-        assert hs_fit.estimate(f"x{i}", "~~", f"x{i}").est == pytest.approx(v, **R3)
-    for f, v in [("visual", 0.809), ("textual", 0.979), ("speed", 0.384)]:
-        assert hs_fit.estimate(f, "~~", f).est == pytest.approx(v, **R3)
+    resid = [(0.549, 0.114), (1.134, 0.102), (0.844, 0.091), (0.371, 0.048), (0.446, 0.058),
+             (0.356, 0.043), (0.799, 0.081), (0.488, 0.074), (0.566, 0.071)]
+    for i, (v, se) in enumerate(resid, start=1):
+        e = hs_fit.estimate(f"x{i}", "~~", f"x{i}")
+        assert (e.est, e.se) == (pytest.approx(v, **R3), pytest.approx(se, **R3))
+    for f, v, se in [("visual", 0.809, 0.145), ("textual", 0.979, 0.112),
+                     ("speed", 0.384, 0.086)]:
+        e = hs_fit.estimate(f, "~~", f)
+        assert (e.est, e.se) == (pytest.approx(v, **R3), pytest.approx(se, **R3))
 
 
 def test_hs_z_values(hs_fit):
-    # z printed by lavaan for x2, x3, x5 (field note: also reproduced by semopy)
+    # z-values as printed by lavaan 0.6-11 (tutorial CFA page)
     assert hs_fit.estimate("visual", "=~", "x2").z == pytest.approx(5.554, **R3)
     assert hs_fit.estimate("visual", "=~", "x3").z == pytest.approx(6.685, **R3)
     assert hs_fit.estimate("textual", "=~", "x5").z == pytest.approx(17.014, **R3)
+    assert hs_fit.estimate("textual", "~~", "visual").z == pytest.approx(5.552, **R3)
+    assert hs_fit.estimate("speed", "~~", "textual").z == pytest.approx(3.518, **R3)
+    assert hs_fit.estimate("x9", "~~", "x9").z == pytest.approx(8.003, **R3)
 
 
 def test_std_lv_gives_same_fit_and_standardized_solution(hs, hs_fit):
