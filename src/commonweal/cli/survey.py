@@ -198,7 +198,7 @@ def cfa_cmd(
         typer.echo(f"{'level':<11}{'chisq':>9}{'df':>4}{'CFI':>7}{'RMSEA':>7}{'SRMR':>7}"
                       f"{'d.chisq':>9}{'d.df':>5}{'p':>7}{'d.CFI':>8}{'d.RMSEA':>8}  verdict")
         for s in inv.steps:
-            verdict = {True: "holds", False: "rejected", None: "-"}[s.holds]
+            verdict = s.verdict
             typer.echo(
                 f"{s.level:<11}{g(s.chisq):>9}{s.df:>4}{g(s.cfi):>7}{g(s.rmsea):>7}"
                 f"{g(s.srmr):>7}{g(s.delta_chisq):>9}"

@@ -60,6 +60,8 @@ def test_difference_tests_and_verdict(inv):
     assert inv.groups == ("Pasteur", "Grant-White") and inv.n_obs == (156, 145)
     strict = inv.step("strict")
     assert strict.df == 69 and strict.npar == 39
+    assert [st.verdict for st in inv.steps] == ["-", "holds", "rejected", "not reached"]
+    assert inv.to_dict()["steps"][3]["verdict"] == "not reached"
 
 
 def test_equal_latent_means_step(hs):

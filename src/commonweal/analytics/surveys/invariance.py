@@ -78,9 +78,21 @@ class InvarianceStep:
     holds: bool | None
     converged: bool
     heywood: tuple[str, ...]
+    reached: bool = True  # False once an earlier step was rejected
+
+    @property
+    def verdict(self) -> str:
+        """``holds``/``rejected`` against the previous step; ``not reached`` after a rejection."""
+        if self.holds is None:
+            return "-"
+        if not self.reached:
+            return "not reached"
+        return "holds" if self.holds else "rejected"
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        d = asdict(self)
+        d["verdict"] = self.verdict
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +165,7 @@ def measurement_invariance(
     fits: list[CFAResult] = []
     steps: list[InvarianceStep] = []
     prev: CFAResult | None = None
+    reached = True
     for level, eq in wanted:
         res = fit_cfa(spec, data, group=group, group_equal=eq, std_lv=std_lv,
                       allow_nonconvergence=True)
@@ -174,7 +187,9 @@ def measurement_invariance(
             level=level, group_equal=eq, chisq=f.chisq, df=f.df, npar=f.npar, cfi=f.cfi,
             tli=f.tli, rmsea=f.rmsea, srmr=f.srmr, aic=f.aic, bic=f.bic, delta_chisq=d_chi,
             delta_df=d_df, delta_pvalue=d_p, delta_cfi=d_cfi, delta_rmsea=d_rmsea, holds=holds,
-            converged=res.converged, heywood=res.heywood))
+            converged=res.converged, heywood=res.heywood, reached=reached))
+        if holds is False:
+            reached = False
         fits.append(res)
         prev = res
     supported, verdict = _verdict(steps, group)

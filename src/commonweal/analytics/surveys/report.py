@@ -148,7 +148,7 @@ def _invariance_section(inv: InvarianceResult) -> str:
     rows = [[s.level, _f(s.chisq), s.df, _f(s.cfi), _f(s.rmsea), _f(s.srmr),
              _f(s.delta_chisq), s.delta_df if s.delta_df is not None else "-",
              _f(s.delta_pvalue), _f(s.delta_cfi), _f(s.delta_rmsea),
-             {True: "holds", False: "rejected", None: "-"}[s.holds]] for s in inv.steps]
+             s.verdict] for s in inv.steps]
     groups = ", ".join(f"{g} (n = {n})" for g, n in zip(inv.groups, inv.n_obs, strict=True))
     return (f"<h2>Measurement invariance by {html.escape(inv.group)}</h2>"
             f'<p class="muted">Groups: {html.escape(groups)}</p>'
