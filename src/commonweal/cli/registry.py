@@ -75,6 +75,43 @@ for _entity in ("members", "ties", "groups", "assets"):
     _entity_command(_entity)
 
 
+@import_app.command("graph")
+@friendly_errors
+def import_graph(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="GraphML, edge list (CSV with source,target or from_id,to_id; "
+        "or whitespace-separated pairs), or a Karnataka vilN_edges.csv.",
+    ),
+    community: str = Community,
+    kind: str = typer.Option("other", "--kind", help="Tie kind for the imported ties."),
+    org: str | None = Org,
+) -> None:
+    """Import ties from a network file; people not yet in the community are added."""
+    from commonweal.analytics.networks.io import read_network
+    from commonweal.registry.graph_import import import_support_graph
+    from commonweal.registry.vocab import TieKind
+
+    try:
+        tie_kind = TieKind(kind)
+    except ValueError:
+        from commonweal.errors import InputError
+
+        raise InputError(f"unknown tie kind {kind!r}: use one of {', '.join(TieKind)}") from None
+    graph = read_network(file)
+    factory = open_db(settings_from_ctx(ctx))
+    with transaction(factory) as s:
+        o = resolve_org(s, org, create=True)
+        c = resolve_community(s, o, community, create=True)
+        rep = import_support_graph(
+            s, organisation_id=o.id, community_id=c.id, graph=graph, label=file.name, kind=tie_kind
+        )
+    console.print(f"{file.name}: {'; '.join(rep.notes)}", highlight=False)
+
+
 @import_app.command("villages")
 @friendly_errors
 def import_villages(
