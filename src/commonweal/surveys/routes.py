@@ -121,7 +121,7 @@ def import_responses(
             ctx.session, organisation_id=ctx.organisation_id, survey_id=survey_id, path=path,
             fmt=format, label=label, respondent_column=respondent_column, channel=channel)
     ctx.audit("import", "survey_response", [survey_id],
-              detail=f"{report.responses} responses, {report.scores} scores from {label}")
+              detail=f"{report.responses} responses, {report.scores} scores from {label[:200]}")
     return report.to_dict()
 
 
