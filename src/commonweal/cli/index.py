@@ -48,6 +48,22 @@ def _write(frame: pl.DataFrame, out: Path) -> None:
         frame.write_csv(out)
 
 
+def _labelled(
+    table: pl.DataFrame, data: pl.DataFrame, unit: str, label: str | None, width: int | None
+) -> pl.DataFrame:
+    """Add the ``label`` column of the input data next to each unit (same order as ``table``)."""
+    if not label:
+        return table
+    from commonweal.errors import InputError
+
+    if label not in data.columns:
+        raise InputError(f"--label column {label!r} is not in the data")
+    key = pl.col(unit).cast(pl.Utf8)
+    labels = data.select(key.str.zfill(width) if width else key, pl.col(label).cast(pl.Utf8))
+    out = table.join(labels, on=unit, how="left", maintain_order="left")
+    return out.select(unit, label, *[c for c in table.columns if c != unit])
+
+
 @app.command("specs")
 @friendly_errors
 def specs_cmd(as_json: bool = _JSON) -> None:
@@ -68,9 +84,9 @@ def compute_cmd(
     data_file: Path = typer.Argument(..., help="Data file (CSV or Parquet)."),
     spec: str = _SPEC,
     fmt: str = _FORMAT,
-    out: Optional[Path] = typer.Option(
+    out: Optional[Path] = typer.Option(  # noqa: UP045
         None, "--out", "-o", help="Write the result (CSV or .parquet)."
-    ),  # noqa: UP045
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Compute an index for every unit of DATA_FILE with a specification."""
@@ -157,9 +173,12 @@ def uncertainty_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes/threads."),  # noqa: UP045
     address: Optional[str] = typer.Option(None, "--address", help="Dask scheduler address."),  # noqa: UP045
     top: int = typer.Option(10, "--top", help="How many of the least stable units to show."),
-    out: Optional[Path] = typer.Option(
+    label: Optional[str] = typer.Option(  # noqa: UP045
+        None, "--label", help="A data column to show next to each unit (e.g. LOCATION)."
+    ),
+    out: Optional[Path] = typer.Option(  # noqa: UP045
         None, "--out", "-o", help="Write every unit's rank summary."
-    ),  # noqa: UP045
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Monte-Carlo rank distribution of each unit (and optional Sobol sensitivity)."""
@@ -182,7 +201,8 @@ def uncertainty_cmd(
             res = run_uncertainty(
                 s, frame, alternatives=alt, n_draws=draws, seed=seed, executor=ex, on_done=advance
             )
-        doc["uncertainty"] = res.to_dict(top=top)
+        table = _labelled(res.frame(), frame, s.unit, label, s.unit_width)
+        doc["uncertainty"] = res.to_dict(top=top) | {"least_stable": table.head(top).to_dicts()}
         if sobol:
             d = sum(len(o) > 1 for o in (alt.normalisations, alt.imputations, alt.aggregations))
             d += concentration is not None
@@ -198,14 +218,14 @@ def uncertainty_cmd(
                 )
             doc["sensitivity"] = sa.to_dict()
     if out:
-        _write(res.frame(), out)
+        _write(table, out)
     if as_json:
         print_json(doc)
         return
     console.print(
         f"[bold]{s.id}[/]: {draws} draws, seed {seed}; least stable units:", highlight=False
     )
-    console.print(res.least_stable(top))
+    console.print(table.head(top))
     if sobol:
         console.print("Sobol indices of the ranks (variance-weighted over units):")
         console.print(sa.frame())
@@ -217,9 +237,9 @@ def gap_cmd(
     structural_file: Path = typer.Argument(..., help="Index or indicator table (CSV/Parquet)."),
     survey_file: Path = typer.Argument(..., help="Survey aggregates per place (CSV/Parquet)."),
     on: str = typer.Option(..., "--on", help="Place column of the structural table."),
-    survey_on: Optional[str] = typer.Option(
+    survey_on: Optional[str] = typer.Option(  # noqa: UP045
         None, "--survey-on", help="Place column of the survey table."
-    ),  # noqa: UP045
+    ),
     structural: str = typer.Option(..., "--structural", help="Structural score column."),
     felt: str = typer.Option(..., "--felt", help="Felt-belonging columns, comma-separated."),
     direction: int = typer.Option(

@@ -224,6 +224,7 @@ def evaluate_tree(
     aggregation: str | Mapping[str, str] | None = None,
     rounding: bool = True,
     normalise_root: bool = True,
+    only_needed: bool = False,
 ) -> dict[str, tuple[FloatArray, FloatArray | None]]:
     """Scores of every node, for one or many weight draws.
 
@@ -231,8 +232,11 @@ def evaluate_tree(
     nodes not in it use the spec's weights. ``aggregation`` overrides the aggregation of every node
     (a string) or of named nodes (a mapping). Returns ``code -> (score, normalised or None)``, each
     ``(n_units, n_draws)``. With ``normalise_root=False`` a monotone root normalisation is skipped
-    (ranks do not change), which the Monte-Carlo analysis uses to save time.
+    (ranks do not change), which the Monte-Carlo analysis uses to save time; with
+    ``only_needed`` a node's normalisation is computed only when its parent aggregates it or it is
+    the root.
     """
+    node_by_code = {n.code: n for n in spec.nodes}
     leaf_pos = {ind.code: j for j, ind in enumerate(spec.indicators)}
     leaf_w = {ind.code: ind.weight for ind in spec.indicators}
     node_w = {n.code: n.weight for n in spec.nodes}
@@ -266,7 +270,9 @@ def evaluate_tree(
         if rounding:
             score = round_values(score, node.score_round, spec.rounding)
         normed: FloatArray | None = None
-        if node.normalisation is not None:
+        parent = node_by_code.get(node.parent) if node.parent else None
+        unused = only_needed and parent is not None and parent.inputs != "normalised"
+        if node.normalisation is not None and not unused:
             skip = (
                 not normalise_root
                 and node.code == spec.root

@@ -181,6 +181,7 @@ def _block_task(
         aggregation=None if agg == SPEC else agg,
         rounding=model.rounding,
         normalise_root=model.rounding and model.spec.node(model.spec.root).round is not None,
+        only_needed=True,
     )
     score, normed = tree[model.spec.root]
     final = normed if normed is not None else score
