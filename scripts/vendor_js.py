@@ -40,6 +40,9 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("dist/MarkerCluster.css", "MarkerCluster.css"),
         ("dist/MarkerCluster.Default.css", "MarkerCluster.Default.css"),
     ],
+    "topojson-client": [("dist/topojson-client.min.js", "topojson-client.min.js")],
+    # US county boundaries (Census cartographic boundary files, 1:10m), TopoJSON, ISC
+    "us-atlas": [("counties-10m.json", "us-atlas/counties-10m.json")],
 }
 LICENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license", "MIT-LICENCE.txt")
 
