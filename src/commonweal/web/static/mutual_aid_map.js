@@ -10,7 +10,9 @@
   el.style.height = "28rem";  // CSSOM, allowed by the CSP (no inline style attribute)
   el.style.background = "#eef2f0";
 
-  const map = L.map(el, { worldCopyJump: true, attributionControl: false }).setView([20, 0], 2);
+  // maxZoom is set on the map itself: with no tile layer, markercluster has nothing to read it from
+  const map = L.map(el, { worldCopyJump: true, attributionControl: false, maxZoom: 18, minZoom: 2 })
+    .setView([20, 0], 2);
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
   }
