@@ -44,6 +44,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(survey.app, name="survey")
 app.add_typer(network.app, name="network")
 app.add_typer(index.app, name="index")
+app.add_typer(__import__("commonweal.cli.aid", fromlist=["app"]).app, name="aid")
 
 
 def main() -> None:

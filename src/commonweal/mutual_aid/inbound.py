@@ -35,7 +35,7 @@ from commonweal.mutual_aid import crisis, service
 from commonweal.mutual_aid.clock import Clock
 from commonweal.mutual_aid.models import AidNeed, CrisisReport
 from commonweal.mutual_aid.schemas import CrisisReportCreate, NeedCreate
-from commonweal.mutual_aid.vocab import Channel
+from commonweal.mutual_aid.vocab import CATEGORY_SHORTHAND, Channel
 from commonweal.registry import service as reg
 
 __all__ = [
@@ -52,12 +52,6 @@ __all__ = [
 SIGNATURE_HEADER = "X-Commonweal-Signature"
 _NEED_WORDS = {"need", "help", "request"}
 _REPORT_WORDS = {"report", "sos", "urgent", "emergency"}
-_SHORTHAND = {"meds": "prescriptions", "med": "prescriptions", "rx": "prescriptions",
-              "pharmacy": "prescriptions", "food": "groceries", "shopping": "groceries",
-              "meal": "prepared_food", "ride": "transport", "lift": "transport",
-              "cash": "financial_help", "kids": "childcare", "call": "check_in",
-              "chat": "check_in", "fix": "repairs", "talk": "emotional_support",
-              "info": "information", "translate": "translation"}
 _URGENT_WORDS = {"urgent", "critical", "urgently"}
 _COORD = re.compile(r"(-?\d{1,2}\.\d+)\s*,\s*(-?\d{1,3}\.\d+)")
 
@@ -115,7 +109,7 @@ def parse_text(text: str, sender: str | None) -> InboundMessage:
     category = "other"
     if rest:
         first = rest.split(" ", 1)[0].strip(":,")
-        cat = normalise_category(first) or _SHORTHAND.get(first.lower())
+        cat = normalise_category(first) or CATEGORY_SHORTHAND.get(first.lower())
         if cat is not None:
             category = cat
             rest = rest[len(rest.split(" ", 1)[0]):].strip()

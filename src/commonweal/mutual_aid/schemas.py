@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from commonweal.analytics.matching import URGENCY_LEVELS, normalise_category
 from commonweal.mutual_aid.vocab import (
+    CATEGORY_SHORTHAND,
     Category,
     Channel,
     ClaimState,
@@ -60,7 +61,8 @@ class _Out(BaseModel):
 
 def _category(value: object) -> object:
     if isinstance(value, str):
-        return normalise_category(value) or value
+        return (normalise_category(value) or CATEGORY_SHORTHAND.get(value.strip().lower())
+                or value)
     return value
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from commonweal.analytics.matching import CATEGORIES
 
 __all__ = [
+    "CATEGORY_SHORTHAND",
     "CATEGORY_SUPPORT",
     "Category",
     "Channel",
@@ -126,4 +127,14 @@ CATEGORY_SUPPORT: dict[str, str] = {
     "translation": "information", "financial_help": "financial", "shelter": "practical",
     "repairs": "practical", "emotional_support": "emotional", "information": "information",
     "other": "practical",
+}
+
+#: Everyday words people text or type for a category (beyond the matching engine's aliases).
+CATEGORY_SHORTHAND: dict[str, str] = {
+    "meds": "prescriptions", "med": "prescriptions", "rx": "prescriptions",
+    "pharmacy": "prescriptions", "food": "groceries", "shopping": "groceries",
+    "meal": "prepared_food", "ride": "transport", "lift": "transport",
+    "cash": "financial_help", "kids": "childcare", "call": "check_in", "chat": "check_in",
+    "fix": "repairs", "talk": "emotional_support", "info": "information",
+    "translate": "translation",
 }
