@@ -326,7 +326,8 @@ class OutboxMessage(TenantMixin, Base):
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
     due_at: Mapped[dt.datetime]
     lease_until: Mapped[dt.datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # hand-overs to the provider
+    send_started_at: Mapped[dt.datetime | None]  # set (and committed) just before a hand-over
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(100))

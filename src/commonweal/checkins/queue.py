@@ -67,14 +67,13 @@ def claim_work(session: Session, *, now: dt.datetime, worker_id: str, limit: int
 
 def claim_outbox(session: Session, *, now: dt.datetime, limit: int, lease: dt.timedelta
                  ) -> list[int]:
-    """Lease up to ``limit`` pending messages for sending (status ``sending``, attempts + 1)."""
+    """Lease up to ``limit`` pending messages for sending (status ``sending``)."""
     pick = (select(OutboxMessage.id)
             .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.due_at <= now)
             .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
             .with_for_update(skip_locked=True))
     stmt = (update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
-            .values(status=OutboxStatus.sending, lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
+            .values(status=OutboxStatus.sending, lease_until=now + lease, send_started_at=None)
             .returning(OutboxMessage.id, OutboxMessage.due_at)
             .execution_options(synchronize_session=False))
     rows = session.execute(stmt).all()
@@ -84,21 +83,28 @@ def claim_outbox(session: Session, *, now: dt.datetime, limit: int, lease: dt.ti
 def sweep_expired(session: Session, *, now: dt.datetime) -> tuple[int, int]:
     """Return expired leases to the queue. Returns (work items, outbox messages) recovered.
 
-    An outbox message whose lease expired while ``sending`` may or may not have reached the
-    provider: it is sent again (never lost) and flagged ``suspected_duplicate``.
+    An outbox message whose lease expired after its hand-over to the provider had started
+    (``send_started_at`` committed) may or may not have reached the provider: it is sent again
+    (never lost) and flagged ``suspected_duplicate``. One whose hand-over never started is simply
+    sent (no flag).
     """
     w = session.execute(
         update(WorkItem)
         .where(WorkItem.status == WorkStatus.leased, WorkItem.lease_until < now)
         .values(status=WorkStatus.due, leased_by=None, lease_until=None)
         .execution_options(synchronize_session=False))
-    o = session.execute(
-        update(OutboxMessage)
-        .where(and_(OutboxMessage.status == OutboxStatus.sending,
-                    OutboxMessage.lease_until < now))
-        .values(status=OutboxStatus.pending, lease_until=None, suspected_duplicate=True)
+    expired = and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.lease_until < now)
+    o1 = session.execute(
+        update(OutboxMessage).where(expired, OutboxMessage.send_started_at.is_not(None))
+        .values(status=OutboxStatus.pending, lease_until=None, suspected_duplicate=True,
+                send_started_at=None)
         .execution_options(synchronize_session=False))
-    return int(w.rowcount or 0), int(o.rowcount or 0)  # type: ignore[attr-defined]
+    o2 = session.execute(
+        update(OutboxMessage).where(expired, OutboxMessage.send_started_at.is_(None))
+        .values(status=OutboxStatus.pending, lease_until=None)
+        .execution_options(synchronize_session=False))
+    rc = int(o1.rowcount or 0) + int(o2.rowcount or 0)  # type: ignore[attr-defined]
+    return int(w.rowcount or 0), rc  # type: ignore[attr-defined]
 
 
 def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: int,

@@ -144,7 +144,7 @@ def _prepare_outbox(s: Session, ids: list[int], now: dt.datetime, config: Worker
                               now=now)
         for k, m in enumerate(group):
             if k >= granted:  # over the organisation's limit: later, never dropped
-                m.status, m.lease_until, m.attempts = OutboxStatus.pending, None, m.attempts - 1
+                m.status, m.lease_until = OutboxStatus.pending, None
                 m.due_at = now + dt.timedelta(seconds=(k - granted + 1) / rate)
                 deferred += 1
                 continue
@@ -166,6 +166,14 @@ def _prepare_outbox(s: Session, ids: list[int], now: dt.datetime, config: Worker
 
 def _send_one(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, outbox_id: int,
               msg: OutboundMessage, config: WorkerConfig, crash: CrashHook | None) -> bool:
+    with transaction(factory) as s:  # record the attempt BEFORE the hand-over
+        started = s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.sending)
+            .values(send_started_at=clock.now(), attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if not started:
+        return False
     if crash is not None:
         crash("before_send", outbox_id)
     try:
