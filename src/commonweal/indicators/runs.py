@@ -40,7 +40,7 @@ from commonweal.indicators.models import (
     IndexUncertainty,
     RunStatus,
 )
-from commonweal.indicators.service import stored_frame
+from commonweal.indicators.service import geography_ids, stored_frame, table_of
 
 __all__ = [
     "SPEC_ALIASES",
@@ -157,12 +157,7 @@ def run_index(
     )
     session.add(run)
     session.flush()
-    geo = {
-        c: i
-        for c, i in session.execute(
-            select(Geography.code, Geography.id).where(Geography.organisation_id == organisation_id)
-        )
-    }
+    geo = geography_ids(session, organisation_id)
     if spec.unit_width:  # the engine zero-pads unit codes; stored codes may not be
         geo |= {
             c.zfill(spec.unit_width): i
@@ -186,7 +181,7 @@ def run_index(
             }
         )
     for start in range(0, len(rows), CHUNK):
-        session.execute(IndexResult.__table__.insert(), rows[start : start + CHUNK])
+        session.execute(table_of(IndexResult).insert(), rows[start : start + CHUNK])
     return run
 
 
@@ -270,12 +265,7 @@ def run_uncertainty_for(
         executor=executor,
         on_done=on_done,
     )
-    geo = {
-        c: i
-        for c, i in session.execute(
-            select(Geography.code, Geography.id).where(Geography.organisation_id == organisation_id)
-        )
-    }
+    geo = geography_ids(session, organisation_id)
     session.execute(
         delete(IndexUncertainty).where(
             IndexUncertainty.organisation_id == organisation_id, IndexUncertainty.run_id == run.id
@@ -300,7 +290,7 @@ def run_uncertainty_for(
         for k, u in enumerate(res.units)
     ]
     for start in range(0, len(rows), CHUNK):
-        session.execute(IndexUncertainty.__table__.insert(), rows[start : start + CHUNK])
+        session.execute(table_of(IndexUncertainty).insert(), rows[start : start + CHUNK])
     summary = res.to_dict(top=0)
     summary.pop("least_stable", None)
     summary["backend"] = executor.backend if executor else "serial"

@@ -11,10 +11,10 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.indicators import data as readers
@@ -31,6 +31,7 @@ from commonweal.indicators.models import (
 __all__ = [
     "FORMATS",
     "LoadReport",
+    "geography_ids",
     "get_geography_or_raise",
     "get_indicator_or_raise",
     "indicator_meta_from_spec",
@@ -42,6 +43,7 @@ __all__ = [
     "load_values",
     "read_values_file",
     "stored_frame",
+    "table_of",
 ]
 
 FORMATS = ("wide", "long", "tracr")
@@ -175,7 +177,7 @@ def load_geographies(
     _check_lengths(frame["code"].to_list(), 32, "code", problems)
     if problems:
         raise InputError("geography codes too long", problems)
-    existing = _geography_ids(session, organisation_id)
+    existing = geography_ids(session, organisation_id)
     new = [
         {
             "organisation_id": organisation_id,
@@ -187,8 +189,8 @@ def load_geographies(
         if r["code"] not in existing
     ]
     for start in range(0, len(new), CHUNK):
-        session.execute(Geography.__table__.insert(), _with_times(new[start : start + CHUNK]))
-    ids = _geography_ids(session, organisation_id)
+        session.execute(table_of(Geography).insert(), _with_times(new[start : start + CHUNK]))
+    ids = geography_ids(session, organisation_id)
     upd = [
         {
             "_id": ids[r["code"]],
@@ -198,7 +200,7 @@ def load_geographies(
         }
         for r in frame.iter_rows(named=True)
     ]
-    t = Geography.__table__
+    t = table_of(Geography)
     stmt = (
         update(t)
         .where(t.c.id == bindparam("_id"))
@@ -209,6 +211,11 @@ def load_geographies(
     return len(new), len(upd) - len(new)
 
 
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class (bulk executemany statements go through Core)."""
+    return cast(Table, model.__table__)
+
+
 def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from commonweal.db.base import utcnow
 
@@ -216,18 +223,18 @@ def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "created_at": now, "updated_at": now} for r in rows]
 
 
-def _geography_ids(session: Session, organisation_id: int) -> dict[str, int]:
+def geography_ids(session: Session, organisation_id: int) -> dict[str, int]:
     rows = session.execute(
         select(Geography.code, Geography.id).where(Geography.organisation_id == organisation_id)
     )
-    return {c: i for c, i in rows}
+    return {str(c): int(i) for c, i in rows}
 
 
 def _indicator_ids(session: Session, organisation_id: int) -> dict[str, int]:
     rows = session.execute(
         select(Indicator.code, Indicator.id).where(Indicator.organisation_id == organisation_id)
     )
-    return {c: i for c, i in rows}
+    return {str(c): int(i) for c, i in rows}
 
 
 def load_values(
@@ -274,7 +281,7 @@ def load_values(
     if problems:
         raise InputError(f"{len(problems)} problem(s) in {file or 'the data'}", problems)
 
-    geo = _geography_ids(session, organisation_id)
+    geo = geography_ids(session, organisation_id)
     names = names or {}
     new_geo = [
         {
@@ -287,9 +294,9 @@ def load_values(
         if u not in geo
     ]
     for start in range(0, len(new_geo), CHUNK):
-        session.execute(Geography.__table__.insert(), _with_times(new_geo[start : start + CHUNK]))
+        session.execute(table_of(Geography).insert(), _with_times(new_geo[start : start + CHUNK]))
     if new_geo:
-        geo = _geography_ids(session, organisation_id)
+        geo = geography_ids(session, organisation_id)
 
     ind = _indicator_ids(session, organisation_id)
     meta = indicator_meta or {}
@@ -311,7 +318,7 @@ def load_values(
             }
         )
     if new_ind:
-        session.execute(Indicator.__table__.insert(), _with_times(new_ind))
+        session.execute(table_of(Indicator).insert(), _with_times(new_ind))
         ind = _indicator_ids(session, organisation_id)
 
     ind_ids = [ind[c] for c in codes]
@@ -353,7 +360,7 @@ def load_values(
             )
         else:
             updates.append({"_id": vid, "value": v, "moe": m})
-    table = IndicatorValue.__table__
+    table = table_of(IndicatorValue)
     for start in range(0, len(inserts), CHUNK):
         session.execute(table.insert(), inserts[start : start + CHUNK])
         if on_progress:
