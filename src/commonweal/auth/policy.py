@@ -32,6 +32,8 @@ class Permission(StrEnum):
     survey_read = "survey:read"  # survey waves, counts, aggregates (small cells suppressed)
     survey_answers = "survey:answers"  # individual answers and scores (audited)
     survey_manage = "survey:manage"  # create waves, import and score responses
+    indicators_read = "indicators:read"  # geographies, indicator values, index runs (aggregates)
+    indicators_manage = "indicators:manage"  # load values, run indices and uncertainty analyses
 
 
 _ALL = frozenset(Permission)
@@ -55,15 +57,20 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.survey_read,
             Permission.survey_answers,
             Permission.survey_manage,
+            Permission.indicators_read,
+            Permission.indicators_manage,
         }
     ),
     Role.volunteer: frozenset({Permission.community_read, Permission.member_read,
                                Permission.aid_read, Permission.aid_request,
                                Permission.aid_volunteer, Permission.checkins_read,
-                               Permission.checkins_respond, Permission.survey_read}),
+                               Permission.checkins_respond, Permission.survey_read,
+                               Permission.indicators_read}),
     Role.researcher: frozenset({Permission.community_read, Permission.member_read,
-                                Permission.survey_read, Permission.survey_answers}),
-    Role.member: frozenset({Permission.community_read, Permission.aid_request}),
+                                Permission.survey_read, Permission.survey_answers,
+                                Permission.indicators_read, Permission.indicators_manage}),
+    Role.member: frozenset({Permission.community_read, Permission.aid_request,
+                            Permission.indicators_read}),
 }
 
 
