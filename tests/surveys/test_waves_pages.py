@@ -1,0 +1,54 @@
+"""Survey pages: the waves of a community, a wave's report with SVG plots for roles that read
+answers, suppression for volunteers, the nav link, and no inline script."""
+
+from __future__ import annotations
+
+from tests.helpers import login, make_client
+from tests.surveys.conftest import import_frame, make_wave, simulated_bscs
+
+
+def test_wave_pages_by_role(world, tmp_path) -> None:
+    wave = make_wave(world)
+    import_frame(world, wave, simulated_bscs(150), tmp_path)
+    small = make_wave(world, instrument="ucla3")
+    import_frame(world, small, simulated_bscs(3).select(
+        respondent="respondent", ucla3_1="bscs_1", ucla3_2="bscs_2", ucla3_3="bscs_3")
+        .with_columns(__import__("polars").all().exclude("respondent").clip(1, 3)), tmp_path)
+
+    client = make_client(world.factory)
+    login(client, *world.users["coordinator_a"])
+    r = client.get(f"/o/{world.org_a}/c/{world.community_a}")
+    assert f'href="/o/{world.org_a}/c/{world.community_a}/surveys"' in r.text  # the nav link
+    r = client.get(f"/o/{world.org_a}/c/{world.community_a}/surveys")
+    assert r.status_code == 200 and "Belonging A spring" in r.text and ">150<" in r.text
+    r = client.get(f"/o/{world.org_a}/surveys/{wave}")
+    assert r.status_code == 200, r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "<script>" not in r.text and " style=" not in r.text
+    assert r.text.count("<svg") == 5  # one histogram per subscale
+    assert "Cronbach" in r.text and "Chi-square" in r.text
+    assert "Not fitted" not in r.text and '<td class="num">14</td>' in r.text  # CFA df 14
+    r = client.get(f"/o/{world.org_a}/surveys/{wave}", params={"group": "site"})
+    assert "Measurement invariance" in r.text
+    r = client.get(f"/o/{world.org_a}/surveys/{wave}", params={"group": "shoe size"})
+    assert r.status_code == 200 and "no respondent attribute" in r.text
+
+    volunteer = make_client(world.factory)
+    login(volunteer, *world.users["volunteer_a"])
+    r = volunteer.get(f"/o/{world.org_a}/surveys/{wave}")
+    assert r.status_code == 200 and "<svg" not in r.text and "could single people out" in r.text
+    assert "Cronbach" in r.text  # 150 respondents: aggregates are shown
+    r = volunteer.get(f"/o/{world.org_a}/surveys/{small}")
+    assert "Too few responses" in r.text and "Cronbach" not in r.text
+
+    member = make_client(world.factory)
+    login(member, *world.users["member_a"])
+    assert member.get(f"/o/{world.org_a}/surveys/{wave}").status_code == 403
+    r = member.get(f"/o/{world.org_a}/c/{world.community_a}")
+    assert "/surveys" not in r.text
+    other = make_client(world.factory)
+    login(other, *world.users["admin_b"])
+    r = other.get(f"/o/{world.org_a}/surveys/{wave}")
+    assert r.status_code == 404 and "Belonging A" not in r.text
+    r = other.get(f"/o/{world.org_b}/surveys/{wave}")
+    assert r.status_code == 404 and "Belonging A" not in r.text
