@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from commonweal.cli import index, network, registry, serve, survey, users
+from commonweal.cli import checkins, index, network, registry, serve, survey, users
 
 __all__ = ["app", "main"]
 
@@ -41,9 +41,12 @@ app.command("export")(registry.export)
 app.add_typer(registry.db_app, name="db")
 app.add_typer(registry.import_app, name="import")
 app.add_typer(users.app, name="users")
+survey.app.add_typer(__import__("commonweal.cli.survey_db", fromlist=["app"]).app, name="waves")
 app.add_typer(survey.app, name="survey")
 app.add_typer(network.app, name="network")
 app.add_typer(index.app, name="index")
+__import__("commonweal.cli.index_db")  # database-backed `index` commands (load, run, runs, ...)
+checkins.mount(app)  # `commonweal checkins ...` and `commonweal worker`
 app.add_typer(__import__("commonweal.cli.aid", fromlist=["app"]).app, name="aid")
 
 
