@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.helpers import PASSWORD
 
 from commonweal.auth import service as auth
 from commonweal.auth.models import Role
 from commonweal.db.engine import transaction
 from commonweal.mutual_aid.clock import FakeClock
-from tests.helpers import PASSWORD
 
 
 @pytest.fixture
@@ -22,8 +22,9 @@ def clock() -> FakeClock:
 def aid_world(world):
     """``world`` plus a second volunteer (``volunteer2_a``) in organisation A."""
     with transaction(world.factory) as s:
-        u = auth.create_user(s, email="volunteer2.a@example.org", display_name="Vic Two",
-                             password=PASSWORD)
+        u = auth.create_user(
+            s, email="volunteer2.a@example.org", display_name="Vic Two", password=PASSWORD
+        )
         auth.grant_role(s, user_id=u.id, organisation_id=world.org_a, role=Role.volunteer)
         world.users["volunteer2_a"] = ("volunteer2.a@example.org", PASSWORD)
         from sqlalchemy import select

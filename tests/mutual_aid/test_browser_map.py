@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
@@ -29,7 +30,6 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 PASSWORD = "correct horse battery"
 REPORTS = [  # three close together (one cluster at city zoom), one across town, one unlocated
@@ -47,22 +47,47 @@ def seed(factory) -> dict[str, int]:
         c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(name="Riverside"))
         users = {}
         for key, role in (("coord", Role.coordinator), ("vol", Role.volunteer)):
-            u = auth_service.create_user(s, email=f"{key}@example.org", display_name=key.title(),
-                                         password=PASSWORD)
+            u = auth_service.create_user(
+                s, email=f"{key}@example.org", display_name=key.title(), password=PASSWORD
+            )
             auth_service.grant_role(s, user_id=u.id, organisation_id=org.id, role=role)
             users[key] = u.id
         now = dt.datetime.now(dt.UTC)
         for title, cat, sev, lat, lon in REPORTS:
-            crisis.create_report(s, organisation_id=org.id, channel=Channel.sms, now=now,
-                                 data=CrisisReportCreate(title=title, category=cat, severity=sev,
-                                                         lat=lat, lon=lon, community_id=c.id))
-        service.create_need(s, organisation_id=org.id, community_id=c.id, channel=Channel.web,
-                            clock=SYSTEM_CLOCK, data=NeedCreate(
-                                category="groceries", urgency=3, lat=51.5123, lon=-0.1211,
-                                area="Mill Lane", address="4 Wren Row", contact="07700 900555"))
-        service.create_offer(s, organisation_id=org.id, community_id=c.id, channel=Channel.web,
-                             user_id=users["vol"], dispatcher=False, data=OfferCreate(
-                                 categories=["groceries"], lat=51.513, lon=-0.122))
+            crisis.create_report(
+                s,
+                organisation_id=org.id,
+                channel=Channel.sms,
+                now=now,
+                data=CrisisReportCreate(
+                    title=title, category=cat, severity=sev, lat=lat, lon=lon, community_id=c.id
+                ),
+            )
+        service.create_need(
+            s,
+            organisation_id=org.id,
+            community_id=c.id,
+            channel=Channel.web,
+            clock=SYSTEM_CLOCK,
+            data=NeedCreate(
+                category="groceries",
+                urgency=3,
+                lat=51.5123,
+                lon=-0.1211,
+                area="Mill Lane",
+                address="4 Wren Row",
+                contact="07700 900555",
+            ),
+        )
+        service.create_offer(
+            s,
+            organisation_id=org.id,
+            community_id=c.id,
+            channel=Channel.web,
+            user_id=users["vol"],
+            dispatcher=False,
+            data=OfferCreate(categories=["groceries"], lat=51.513, lon=-0.122),
+        )
         return {"org": org.id, "community": c.id, **users}
 
 
@@ -70,8 +95,9 @@ def seed(factory) -> dict[str, int]:
 def server(tmp_path, monkeypatch):
     import uvicorn
 
-    monkeypatch.setattr(auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                                parallelism=1))
+    monkeypatch.setattr(
+        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     url = f"sqlite:///{tmp_path / 'commonweal.db'}"
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -119,8 +145,9 @@ def test_crisis_map_and_dispatch_in_the_browser(server, tmp_path) -> None:
         route.continue_()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.route("**/*", guard)

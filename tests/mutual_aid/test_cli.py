@@ -25,21 +25,36 @@ def _db(tmp_path):
     with transaction(factory) as s:
         org = reg.create_organisation(s, name="Riverside Aid")
         c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(name="Riverside"))
-        members = [reg.create_member(s, organisation_id=org.id, community_id=c.id,
-                                     data=MemberCreate(external_id=f"m{i}",
-                                                       display_name=f"M{i}")).id
-                   for i in range(2)]
-        service.create_offer(s, organisation_id=org.id, community_id=c.id, channel=Channel.cli,
-                             user_id=None, dispatcher=True, data=OfferCreate(
-                                 categories=["groceries"], lat=51.5, lon=-0.121,
-                                 contact="+44 7700 900777"))
-        accs = [ledger.create_account(s, organisation_id=org.id, member_id=m).id
-                for m in members]
+        members = [
+            reg.create_member(
+                s,
+                organisation_id=org.id,
+                community_id=c.id,
+                data=MemberCreate(external_id=f"m{i}", display_name=f"M{i}"),
+            ).id
+            for i in range(2)
+        ]
+        service.create_offer(
+            s,
+            organisation_id=org.id,
+            community_id=c.id,
+            channel=Channel.cli,
+            user_id=None,
+            dispatcher=True,
+            data=OfferCreate(
+                categories=["groceries"], lat=51.5, lon=-0.121, contact="+44 7700 900777"
+            ),
+        )
+        accs = [ledger.create_account(s, organisation_id=org.id, member_id=m).id for m in members]
         import datetime as dt
 
-        crisis.create_report(s, organisation_id=org.id, channel=Channel.cli,
-                             now=dt.datetime.now(dt.UTC),
-                             data=CrisisReportCreate(title="Bridge closed", lat=51.5, lon=-0.1))
+        crisis.create_report(
+            s,
+            organisation_id=org.id,
+            channel=Channel.cli,
+            now=dt.datetime.now(dt.UTC),
+            data=CrisisReportCreate(title="Bridge closed", lat=51.5, lon=-0.1),
+        )
     return url, accs
 
 
@@ -47,18 +62,38 @@ def test_aid_commands(tmp_path) -> None:
     url, accs = _db(tmp_path)
     run = CliRunner().invoke
     base = ["--database-url", url, "aid"]
-    r = run(app, [*base, "settings", "--community", "Riverside", "--mode", "peer_to_peer",
-                  "--json"])
+    r = run(
+        app, [*base, "settings", "--community", "Riverside", "--mode", "peer_to_peer", "--json"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["moderation_mode"] == "peer_to_peer"
-    r = run(app, [*base, "need", "--community", "Riverside", "--category", "food",
-                  "--address", "4 Wren Row", "--contact", "07700 900555", "--lat", "51.5",
-                  "--lon", "-0.12", "--area", "Mill Lane"])
+    r = run(
+        app,
+        [
+            *base,
+            "need",
+            "--community",
+            "Riverside",
+            "--category",
+            "food",
+            "--address",
+            "4 Wren Row",
+            "--contact",
+            "07700 900555",
+            "--lat",
+            "51.5",
+            "--lon",
+            "-0.12",
+            "--area",
+            "Mill Lane",
+        ],
+    )
     assert r.exit_code == 0 and "need #1 recorded" in r.output, r.output
     r = run(app, [*base, "needs", "--community", "Riverside", "--json"])
     board = json.loads(r.stdout)
     assert [(n["category"], n["channel"], n["area"]) for n in board] == [
-        ("groceries", "cli", "Mill Lane")]
+        ("groceries", "cli", "Mill Lane")
+    ]
     assert "4 Wren Row" not in r.stdout and "900555" not in r.stdout
     r = run(app, [*base, "match", "--community", "Riverside", "--json"])
     assert r.exit_code == 0, r.output
@@ -70,8 +105,10 @@ def test_aid_commands(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     r = run(app, [*base, "balances", "--json"])
     doc = json.loads(r.stdout)
-    assert doc["problems"] == [] and sorted(a["balance_s"] for a in doc["accounts"]) == [-5400,
-                                                                                        5400]
+    assert doc["problems"] == [] and sorted(a["balance_s"] for a in doc["accounts"]) == [
+        -5400,
+        5400,
+    ]
     r = run(app, [*base, "reciprocity", "--json"])
     assert json.loads(r.stdout)["total_exchanged_s"] == 5400
     r = run(app, [*base, "sweep", "--json"])

@@ -21,9 +21,16 @@ class LedgerMachine(RuleBasedStateMachine):
     """Random transfers (some refused by limits, some invalid) between members and the
     organisation; after every step: balances sum to 0, cache equals entries, no limit broken."""
 
-    @initialize(limits=st.lists(st.tuples(st.one_of(st.none(), st.integers(-20_000, 0)),
-                                          st.one_of(st.none(), st.integers(0, 20_000))),
-                                min_size=2, max_size=5))
+    @initialize(
+        limits=st.lists(
+            st.tuples(
+                st.one_of(st.none(), st.integers(-20_000, 0)),
+                st.one_of(st.none(), st.integers(0, 20_000)),
+            ),
+            min_size=2,
+            max_size=5,
+        )
+    )
     def setup(self, limits) -> None:
         self.engine = make_engine("sqlite://")
         Base.metadata.create_all(self.engine)
@@ -32,14 +39,23 @@ class LedgerMachine(RuleBasedStateMachine):
             org = reg.create_organisation(s, name="Time bank")
             c = reg.create_community(s, organisation_id=org.id, data=CommunityCreate(name="T"))
             self.org = org.id
-            self.accounts = [ledger.create_account(s, organisation_id=org.id,
-                                                   member_id=None).id]
+            self.accounts = [ledger.create_account(s, organisation_id=org.id, member_id=None).id]
             for i, (lo, hi) in enumerate(limits):
-                m = reg.create_member(s, organisation_id=org.id, community_id=c.id,
-                                      data=MemberCreate(external_id=f"m{i}", display_name=f"M{i}"))
-                self.accounts.append(ledger.create_account(
-                    s, organisation_id=org.id, member_id=m.id, min_balance_s=lo,
-                    max_balance_s=hi).id)
+                m = reg.create_member(
+                    s,
+                    organisation_id=org.id,
+                    community_id=c.id,
+                    data=MemberCreate(external_id=f"m{i}", display_name=f"M{i}"),
+                )
+                self.accounts.append(
+                    ledger.create_account(
+                        s,
+                        organisation_id=org.id,
+                        member_id=m.id,
+                        min_balance_s=lo,
+                        max_balance_s=hi,
+                    ).id
+                )
         self.model = dict.fromkeys(self.accounts, 0)
         self.refused = 0
 
@@ -49,8 +65,13 @@ class LedgerMachine(RuleBasedStateMachine):
         dst = self.accounts[b % len(self.accounts)]
         try:
             with transaction(self.factory) as s:
-                ledger.transfer(s, organisation_id=self.org, from_account_id=src,
-                                to_account_id=dst, amount_s=amount)
+                ledger.transfer(
+                    s,
+                    organisation_id=self.org,
+                    from_account_id=src,
+                    to_account_id=dst,
+                    amount_s=amount,
+                )
         except (ConflictError, InputError):
             self.refused += 1
             return
@@ -64,8 +85,10 @@ class LedgerMachine(RuleBasedStateMachine):
         with transaction(self.factory) as s:
             accs = s.scalars(select(LedgerAccount)).all()
             assert sum(a.balance_s for a in accs) == 0
-            assert sum(s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_s), 0)))
-                       for _ in [0]) == 0
+            assert (
+                sum(s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_s), 0))) for _ in [0])
+                == 0
+            )
             for a in accs:
                 assert a.balance_s == self.model[a.id]
                 assert a.min_balance_s is None or a.balance_s >= a.min_balance_s
@@ -78,8 +101,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerInvariant = LedgerMachine.TestCase
-TestLedgerInvariant.settings = settings(max_examples=25, stateful_step_count=20, deadline=None,
-                                        suppress_health_check=[HealthCheck.too_slow])
+TestLedgerInvariant.settings = settings(
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def test_transfer_statement_and_reciprocity(world) -> None:
@@ -87,21 +114,51 @@ def test_transfer_statement_and_reciprocity(world) -> None:
     statement runs the balance, and reciprocity counts givers and receivers."""
     a0, a1, a2 = (world.members_a[k] for k in ("a0", "a1", "a2"))
     with transaction(world.factory) as s:
-        acc = {m: ledger.create_account(s, organisation_id=world.org_a, member_id=m,
-                                        min_balance_s=-7200).id for m in (a0, a1, a2)}
+        acc = {
+            m: ledger.create_account(
+                s, organisation_id=world.org_a, member_id=m, min_balance_s=-7200
+            ).id
+            for m in (a0, a1, a2)
+        }
         org_acc = ledger.create_account(s, organisation_id=world.org_a, member_id=None).id
-        ledger.transfer(s, organisation_id=world.org_a, from_account_id=org_acc,
-                        to_account_id=acc[a0], amount_s=7200, kind="grant")
-        ledger.transfer(s, organisation_id=world.org_a, from_account_id=acc[a0],
-                        to_account_id=acc[a1], amount_s=3600)  # a1 helped a0 for an hour
-        ledger.transfer(s, organisation_id=world.org_a, from_account_id=acc[a1],
-                        to_account_id=acc[a0], amount_s=1800)  # a0 helped a1 for 30 min
-        ledger.transfer(s, organisation_id=world.org_a, from_account_id=acc[a2],
-                        to_account_id=acc[a1], amount_s=5400)
+        ledger.transfer(
+            s,
+            organisation_id=world.org_a,
+            from_account_id=org_acc,
+            to_account_id=acc[a0],
+            amount_s=7200,
+            kind="grant",
+        )
+        ledger.transfer(
+            s,
+            organisation_id=world.org_a,
+            from_account_id=acc[a0],
+            to_account_id=acc[a1],
+            amount_s=3600,
+        )  # a1 helped a0 for an hour
+        ledger.transfer(
+            s,
+            organisation_id=world.org_a,
+            from_account_id=acc[a1],
+            to_account_id=acc[a0],
+            amount_s=1800,
+        )  # a0 helped a1 for 30 min
+        ledger.transfer(
+            s,
+            organisation_id=world.org_a,
+            from_account_id=acc[a2],
+            to_account_id=acc[a1],
+            amount_s=5400,
+        )
     with pytest.raises(ConflictError, match="below its limit"):
         with transaction(world.factory) as s:
-            ledger.transfer(s, organisation_id=world.org_a, from_account_id=acc[a2],
-                            to_account_id=acc[a1], amount_s=1801)  # -5400 - 1801 < -7200
+            ledger.transfer(
+                s,
+                organisation_id=world.org_a,
+                from_account_id=acc[a2],
+                to_account_id=acc[a1],
+                amount_s=1801,
+            )  # -5400 - 1801 < -7200
     with transaction(world.factory) as s:
         assert ledger.verify(s, organisation_id=world.org_a) == []
         st_ = ledger.statement(s, organisation_id=world.org_a, account_id=acc[a0])
@@ -115,11 +172,17 @@ def test_transfer_statement_and_reciprocity(world) -> None:
         assert (by[a2].given_s, by[a2].received_s, by[a2].ratio) == (0, 5400, 0.0)
         assert rec.both_give_and_receive == 2 and rec.share_both == pytest.approx(2 / 3)
         # a transfer across organisations is refused as "not found"
-        b_acc = ledger.create_account(s, organisation_id=world.org_b,
-                                      member_id=world.members_b["b0"]).id
+        b_acc = ledger.create_account(
+            s, organisation_id=world.org_b, member_id=world.members_b["b0"]
+        ).id
     from commonweal.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
         with transaction(world.factory) as s:
-            ledger.transfer(s, organisation_id=world.org_a, from_account_id=acc[a0],
-                            to_account_id=b_acc, amount_s=60)
+            ledger.transfer(
+                s,
+                organisation_id=world.org_a,
+                from_account_id=acc[a0],
+                to_account_id=b_acc,
+                amount_s=60,
+            )

@@ -23,15 +23,24 @@ from commonweal.registry.models import Tie
 
 
 def _mode(s, world, mode: str, **kw) -> None:
-    service.update_community_settings(s, organisation_id=world.org_a,
-                                      community_id=world.community_a,
-                                      data=CommunitySettingsUpdate(moderation_mode=mode, **kw))
+    service.update_community_settings(
+        s,
+        organisation_id=world.org_a,
+        community_id=world.community_a,
+        data=CommunitySettingsUpdate(moderation_mode=mode, **kw),
+    )
 
 
 def _need(s, world, clock, **kw) -> AidNeed:
     data = {"category": "groceries", "lat": 51.5, "lon": -0.12, **kw}
-    return service.create_need(s, organisation_id=world.org_a, community_id=world.community_a,
-                               data=NeedCreate(**data), channel=Channel.api, clock=clock)
+    return service.create_need(
+        s,
+        organisation_id=world.org_a,
+        community_id=world.community_a,
+        data=NeedCreate(**data),
+        channel=Channel.api,
+        clock=clock,
+    )
 
 
 def test_claims_expire_exactly_at_due_time(aid_world, clock) -> None:
@@ -39,8 +48,9 @@ def test_claims_expire_exactly_at_due_time(aid_world, clock) -> None:
     with transaction(w.factory) as s:
         _mode(s, w, "peer_to_peer", claim_ttl_s=3600)
         need = _need(s, w, clock)
-        claim = workflow.claim_need(s, organisation_id=w.org_a, need_id=need.id, user_id=vol,
-                                    clock=clock)
+        claim = workflow.claim_need(
+            s, organisation_id=w.org_a, need_id=need.id, user_id=vol, clock=clock
+        )
         assert claim.state == ClaimState.active and need.status == NeedStatus.claimed
         assert claim.due_at == clock.now() + dt.timedelta(hours=1)
         nid, cid = need.id, claim.id
@@ -54,8 +64,10 @@ def test_claims_expire_exactly_at_due_time(aid_world, clock) -> None:
         assert s.get(Claim, cid).state == ClaimState.expired
         assert s.get(AidNeed, nid).status == NeedStatus.open
         # the volunteer lost the right to the details with the claim
-        assert service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=vol,
-                                     dispatcher=False) is None
+        assert (
+            service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=vol, dispatcher=False)
+            is None
+        )
         assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).expired_claims == ()
 
 
@@ -64,12 +76,14 @@ def test_activity_restarts_the_claim_clock(aid_world, clock) -> None:
     with transaction(w.factory) as s:
         _mode(s, w, "peer_to_peer", claim_ttl_s=3600)
         nid = _need(s, w, clock).id
-        cid = workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=vol,
-                                  clock=clock).id
+        cid = workflow.claim_need(
+            s, organisation_id=w.org_a, need_id=nid, user_id=vol, clock=clock
+        ).id
     clock.advance(3000)
     with transaction(w.factory) as s:
-        workflow.start(s, organisation_id=w.org_a, need_id=nid, user_id=vol, dispatcher=False,
-                       clock=clock)
+        workflow.start(
+            s, organisation_id=w.org_a, need_id=nid, user_id=vol, dispatcher=False, clock=clock
+        )
     clock.advance(3000)  # 6000 s after the claim, 3000 s after starting
     with transaction(w.factory) as s:
         workflow.sweep(s, organisation_id=w.org_a, clock=clock)
@@ -89,26 +103,39 @@ def test_takeover_auto_approves_when_the_holder_is_silent(aid_world, clock) -> N
         nid = _need(s, w, clock).id
         workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v1, clock=clock)
         with pytest.raises(ConflictError, match="take over"):
-            workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v2,
-                                clock=clock)
-        tk = workflow.ask_takeover(s, organisation_id=w.org_a, need_id=nid, user_id=v2,
-                                   clock=clock, message="I live next door")
+            workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v2, clock=clock)
+        tk = workflow.ask_takeover(
+            s,
+            organisation_id=w.org_a,
+            need_id=nid,
+            user_id=v2,
+            clock=clock,
+            message="I live next door",
+        )
         tid = tk.id
         with pytest.raises(PermissionDeniedError):  # the asker cannot approve their own request
-            workflow.decide_takeover(s, organisation_id=w.org_a, takeover_id=tid, user_id=v2,
-                                     dispatcher=False, approve=True, clock=clock)
+            workflow.decide_takeover(
+                s,
+                organisation_id=w.org_a,
+                takeover_id=tid,
+                user_id=v2,
+                dispatcher=False,
+                approve=True,
+                clock=clock,
+            )
     clock.advance(7199)
     with transaction(w.factory) as s:
-        assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).auto_approved_takeovers \
-            == ()
+        assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).auto_approved_takeovers == ()
     clock.advance(1)
     with transaction(w.factory) as s:
         res = workflow.sweep(s, organisation_id=w.org_a, clock=clock)
         assert res.auto_approved_takeovers == (tid,)
         held = workflow.active_claim(s, need=s.get(AidNeed, nid))
         assert held.volunteer_user_id == v2
-        states = {c.volunteer_user_id: c.state for c in
-                  workflow.list_claims(s, organisation_id=w.org_a, need_id=nid)}
+        states = {
+            c.volunteer_user_id: c.state
+            for c in workflow.list_claims(s, organisation_id=w.org_a, need_id=nid)
+        }
         assert states == {v1: ClaimState.taken_over, v2: ClaimState.active}
 
 
@@ -119,44 +146,64 @@ def test_holder_can_decline_a_takeover(aid_world, clock) -> None:
         _mode(s, w, "peer_to_peer")
         nid = _need(s, w, clock).id
         workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v1, clock=clock)
-        tk = workflow.ask_takeover(s, organisation_id=w.org_a, need_id=nid, user_id=v2,
-                                   clock=clock)
-        workflow.decide_takeover(s, organisation_id=w.org_a, takeover_id=tk.id, user_id=v1,
-                                 dispatcher=False, approve=False, clock=clock)
+        tk = workflow.ask_takeover(s, organisation_id=w.org_a, need_id=nid, user_id=v2, clock=clock)
+        workflow.decide_takeover(
+            s,
+            organisation_id=w.org_a,
+            takeover_id=tk.id,
+            user_id=v1,
+            dispatcher=False,
+            approve=False,
+            clock=clock,
+        )
         assert tk.state == TakeoverState.declined
     clock.advance(30 * 86400 - 1)
     with transaction(w.factory) as s:
-        assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).auto_approved_takeovers \
-            == ()
+        assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).auto_approved_takeovers == ()
 
 
-def test_dispatcher_assisted_claims_wait_and_vetting_guards_sensitive_needs(aid_world,
-                                                                            clock) -> None:
+def test_dispatcher_assisted_claims_wait_and_vetting_guards_sensitive_needs(
+    aid_world, clock
+) -> None:
     w = aid_world
     v1, v2, coord = (w.user_ids[k] for k in ("volunteer_a", "volunteer2_a", "coordinator_a"))
     with transaction(w.factory) as s:
         _mode(s, w, "dispatcher_assisted")
         nid = _need(s, w, clock).id
-        c1 = workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v1,
-                                 clock=clock)
-        c2 = workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v2,
-                                 clock=clock)
+        c1 = workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v1, clock=clock)
+        c2 = workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v2, clock=clock)
         assert c1.state == c2.state == ClaimState.requested
-        assert service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=v1,
-                                     dispatcher=False) is None
-        workflow.assign(s, organisation_id=w.org_a, need_id=nid, volunteer_user_id=v2,
-                        offer_id=None, by_user_id=coord, clock=clock)
+        assert (
+            service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=v1, dispatcher=False) is None
+        )
+        workflow.assign(
+            s,
+            organisation_id=w.org_a,
+            need_id=nid,
+            volunteer_user_id=v2,
+            offer_id=None,
+            by_user_id=coord,
+            clock=clock,
+        )
         assert (c1.state, c2.state) == (ClaimState.declined, ClaimState.active)
-        assert service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=v2,
-                                     dispatcher=False) == "matched"
+        assert (
+            service.reveal_reason(s, need=s.get(AidNeed, nid), user_id=v2, dispatcher=False)
+            == "matched"
+        )
         rx = _need(s, w, clock, category="prescriptions").id
         with pytest.raises(PermissionDeniedError, match="vetted"):
             workflow.claim_need(s, organisation_id=w.org_a, need_id=rx, user_id=v1, clock=clock)
-        service.upsert_volunteer(s, organisation_id=w.org_a,
-                                 data=VolunteerUpsert(user_id=v1, vetted=True,
-                                                      vetting_flags={"dbs_check": True}))
-        assert workflow.claim_need(s, organisation_id=w.org_a, need_id=rx, user_id=v1,
-                                   clock=clock).state == ClaimState.requested
+        service.upsert_volunteer(
+            s,
+            organisation_id=w.org_a,
+            data=VolunteerUpsert(user_id=v1, vetted=True, vetting_flags={"dbs_check": True}),
+        )
+        assert (
+            workflow.claim_need(
+                s, organisation_id=w.org_a, need_id=rx, user_id=v1, clock=clock
+            ).state
+            == ClaimState.requested
+        )
 
 
 def test_fully_moderated_needs_wait_for_approval(aid_world, clock) -> None:
@@ -165,14 +212,25 @@ def test_fully_moderated_needs_wait_for_approval(aid_world, clock) -> None:
         _mode(s, w, "fully_moderated")
         n = _need(s, w, clock)
         assert not n.approved
-        board, total = service.list_needs(s, organisation_id=w.org_a,
-                                          community_id=w.community_a)
+        board, total = service.list_needs(s, organisation_id=w.org_a, community_id=w.community_a)
         assert total == 0
         with pytest.raises(PermissionDeniedError):
-            workflow.claim_need(s, organisation_id=w.org_a, need_id=n.id,
-                                user_id=w.user_ids["volunteer_a"], clock=clock)
-        workflow.set_status(s, organisation_id=w.org_a, need_id=n.id, status=NeedStatus.open,
-                            user_id=w.user_ids["coordinator_a"], dispatcher=True, clock=clock)
+            workflow.claim_need(
+                s,
+                organisation_id=w.org_a,
+                need_id=n.id,
+                user_id=w.user_ids["volunteer_a"],
+                clock=clock,
+            )
+        workflow.set_status(
+            s,
+            organisation_id=w.org_a,
+            need_id=n.id,
+            status=NeedStatus.open,
+            user_id=w.user_ids["coordinator_a"],
+            dispatcher=True,
+            clock=clock,
+        )
         assert service.list_needs(s, organisation_id=w.org_a, community_id=w.community_a)[1] == 1
 
 
@@ -186,17 +244,32 @@ def test_duplicates_same_person_place_category_within_window(aid_world, clock) -
         dup = _need(s, w, clock, contact="07700 900123", lat=51.50090, lon=-0.12000)
         assert dup.suspected_duplicate_of_id == first.id
         # another category, another place, another person: not duplicates
-        assert _need(s, w, clock, contact="07700 900123", category="transport") \
-            .suspected_duplicate_of_id is None
-        assert _need(s, w, clock, contact="07700 900123", lat=51.51, lon=-0.12) \
-            .suspected_duplicate_of_id is None
+        assert (
+            _need(
+                s, w, clock, contact="07700 900123", category="transport"
+            ).suspected_duplicate_of_id
+            is None
+        )
+        assert (
+            _need(
+                s, w, clock, contact="07700 900123", lat=51.51, lon=-0.12
+            ).suspected_duplicate_of_id
+            is None
+        )
         assert _need(s, w, clock, contact="07700 111222").suspected_duplicate_of_id is None
         clock.advance(3600)  # outside the window of the first (but not of `dup`)
         late = _need(s, w, clock, contact="+447700900123", lat=51.5, lon=-0.12)
         assert late.suspected_duplicate_of_id == dup.id
-        workflow.set_status(s, organisation_id=w.org_a, need_id=late.id,
-                            status=NeedStatus.duplicate, duplicate_of_id=dup.id,
-                            user_id=w.user_ids["coordinator_a"], dispatcher=True, clock=clock)
+        workflow.set_status(
+            s,
+            organisation_id=w.org_a,
+            need_id=late.id,
+            status=NeedStatus.duplicate,
+            duplicate_of_id=dup.id,
+            user_id=w.user_ids["coordinator_a"],
+            dispatcher=True,
+            clock=clock,
+        )
         assert late.status == NeedStatus.duplicate and late.duplicate_of_id == dup.id
 
 
@@ -206,35 +279,69 @@ def test_completion_books_time_and_records_an_exchange_tie(aid_world, clock) -> 
     giver = w.members_a["a1"]
     with transaction(w.factory) as s:
         _mode(s, w, "peer_to_peer")
-        service.upsert_volunteer(s, organisation_id=w.org_a,
-                                 data=VolunteerUpsert(user_id=vol, member_id=giver))
+        service.upsert_volunteer(
+            s, organisation_id=w.org_a, data=VolunteerUpsert(user_id=vol, member_id=giver)
+        )
         nid = _need(s, w, clock, requester_member_id=requester, category="check_in").id
         workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=vol, clock=clock)
         with pytest.raises(PermissionDeniedError):
-            workflow.complete(s, organisation_id=w.org_a, need_id=nid,
-                              user_id=w.user_ids["volunteer2_a"], dispatcher=False, clock=clock)
-        workflow.complete(s, organisation_id=w.org_a, need_id=nid, user_id=vol,
-                          dispatcher=False, clock=clock, duration_s=2700)
+            workflow.complete(
+                s,
+                organisation_id=w.org_a,
+                need_id=nid,
+                user_id=w.user_ids["volunteer2_a"],
+                dispatcher=False,
+                clock=clock,
+            )
+        workflow.complete(
+            s,
+            organisation_id=w.org_a,
+            need_id=nid,
+            user_id=vol,
+            dispatcher=False,
+            clock=clock,
+            duration_s=2700,
+        )
         assert s.get(AidNeed, nid).status == NeedStatus.fulfilled
-        tie = s.scalars(select(Tie).where(Tie.from_member_id == requester,
-                                          Tie.to_member_id == giver)).one()
+        tie = s.scalars(
+            select(Tie).where(Tie.from_member_id == requester, Tie.to_member_id == giver)
+        ).one()
         assert str(tie.source) == "exchange" and tie.support_mask == 1 << 4  # companionship
         bal = {a.member_id: a.balance_s for a in ledger.list_accounts(s, organisation_id=w.org_a)}
         assert bal == {requester: -2700, giver: 2700}
         # feedback from both sides after completion
-        workflow.add_note(s, organisation_id=w.org_a, need_id=nid, user_id=vol, dispatcher=False,
-                          data=NoteCreate(kind="feedback", rating=5, text="lovely chat"),
-                          clock=clock)
+        workflow.add_note(
+            s,
+            organisation_id=w.org_a,
+            need_id=nid,
+            user_id=vol,
+            dispatcher=False,
+            data=NoteCreate(kind="feedback", rating=5, text="lovely chat"),
+            clock=clock,
+        )
         s.get(AidNeed, nid).requester_user_id = w.user_ids["member_a"]
-        workflow.add_note(s, organisation_id=w.org_a, need_id=nid,
-                          user_id=w.user_ids["member_a"], dispatcher=False,
-                          data=NoteCreate(kind="follow_up", text="could she call weekly?"),
-                          clock=clock)
+        workflow.add_note(
+            s,
+            organisation_id=w.org_a,
+            need_id=nid,
+            user_id=w.user_ids["member_a"],
+            dispatcher=False,
+            data=NoteCreate(kind="follow_up", text="could she call weekly?"),
+            clock=clock,
+        )
         notes = workflow.list_notes(s, organisation_id=w.org_a, need_id=nid)
-        assert [(n.side, str(n.kind)) for n in notes] == [("volunteer", "feedback"),
-                                                          ("requester", "follow_up")]
+        assert [(n.side, str(n.kind)) for n in notes] == [
+            ("volunteer", "feedback"),
+            ("requester", "follow_up"),
+        ]
         assert s.get(AidNeed, nid).status == NeedStatus.needs_follow_up
         with pytest.raises(PermissionDeniedError):
-            workflow.add_note(s, organisation_id=w.org_a, need_id=nid,
-                              user_id=w.user_ids["volunteer2_a"], dispatcher=False,
-                              data=NoteCreate(kind="feedback", text="?"), clock=clock)
+            workflow.add_note(
+                s,
+                organisation_id=w.org_a,
+                need_id=nid,
+                user_id=w.user_ids["volunteer2_a"],
+                dispatcher=False,
+                data=NoteCreate(kind="feedback", text="?"),
+                clock=clock,
+            )

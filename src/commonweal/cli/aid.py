@@ -19,8 +19,9 @@ from commonweal.mutual_aid.clock import SYSTEM_CLOCK
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Mutual aid: needs, matching, claims, time bank, crisis map.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Mutual aid: needs, matching, claims, time bank, crisis map.", no_args_is_help=True
+)
 
 OrgOpt = typer.Option(None, "--org", help="Organisation (name or slug; default: the only one).")
 CommunityOpt = typer.Option(..., "--community", help="Community name.")
@@ -35,19 +36,30 @@ def _model(cls: type[M], **values: Any) -> M:
     try:
         return cls(**values)
     except ValidationError as exc:
-        raise InputError("invalid options", [
-            Problem(e.get("msg", ""), field="--" + ".".join(str(p) for p in e.get("loc", ()))
-                    .replace("_", "-")) for e in exc.errors()]) from None
+        raise InputError(
+            "invalid options",
+            [
+                Problem(
+                    e.get("msg", ""),
+                    field="--" + ".".join(str(p) for p in e.get("loc", ())).replace("_", "-"),
+                )
+                for e in exc.errors()
+            ],
+        ) from None
 
 
 @app.command("settings")
 @friendly_errors
 def settings_cmd(
-    ctx: typer.Context, community: str = CommunityOpt, org: str | None = OrgOpt,
+    ctx: typer.Context,
+    community: str = CommunityOpt,
+    org: str | None = OrgOpt,
     mode: str | None = typer.Option(
-        None, "--mode", help="peer_to_peer | dispatcher_assisted | fully_moderated"),
-    claim_ttl_s: int | None = typer.Option(None, "--claim-ttl-s",
-                                           help="Seconds before an idle claim is released."),
+        None, "--mode", help="peer_to_peer | dispatcher_assisted | fully_moderated"
+    ),
+    claim_ttl_s: int | None = typer.Option(
+        None, "--claim-ttl-s", help="Seconds before an idle claim is released."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Show or change a community's exchange settings."""
@@ -58,8 +70,11 @@ def settings_cmd(
         o = resolve_org(s, org)
         c = resolve_community(s, o, community, create=False)
         row = service.update_community_settings(
-            s, organisation_id=o.id, community_id=c.id,
-            data=_model(CommunitySettingsUpdate, moderation_mode=mode, claim_ttl_s=claim_ttl_s))
+            s,
+            organisation_id=o.id,
+            community_id=c.id,
+            data=_model(CommunitySettingsUpdate, moderation_mode=mode, claim_ttl_s=claim_ttl_s),
+        )
         out = CommunitySettingsRead.model_validate(row).model_dump(mode="json")
     if as_json:
         print_json(out)
@@ -71,7 +86,9 @@ def settings_cmd(
 @app.command("need")
 @friendly_errors
 def add_need(
-    ctx: typer.Context, community: str = CommunityOpt, org: str | None = OrgOpt,
+    ctx: typer.Context,
+    community: str = CommunityOpt,
+    org: str | None = OrgOpt,
     category: str = typer.Option(..., "--category", help="groceries, transport, check_in ..."),
     description: str = typer.Option("", "--description"),
     urgency: int = typer.Option(2, "--urgency", min=1, max=4, help="1 low .. 4 critical"),
@@ -89,10 +106,26 @@ def add_need(
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
         c = resolve_community(s, o, community, create=False)
-        data = _model(NeedCreate, category=category, description=description, urgency=urgency,
-                      area=area, address=address, contact=contact, lat=lat, lon=lon)
-        need = service.create_need(s, organisation_id=o.id, community_id=c.id, data=data,
-                                   channel=Channel.cli, clock=SYSTEM_CLOCK, moderated=True)
+        data = _model(
+            NeedCreate,
+            category=category,
+            description=description,
+            urgency=urgency,
+            area=area,
+            address=address,
+            contact=contact,
+            lat=lat,
+            lon=lon,
+        )
+        need = service.create_need(
+            s,
+            organisation_id=o.id,
+            community_id=c.id,
+            data=data,
+            channel=Channel.cli,
+            clock=SYSTEM_CLOCK,
+            moderated=True,
+        )
         dup = need.suspected_duplicate_of_id
         nid = need.id
     console.print(f"need #{nid} recorded" + (f" (looks like a duplicate of #{dup})" if dup else ""))
@@ -100,8 +133,12 @@ def add_need(
 
 @app.command("needs")
 @friendly_errors
-def list_needs(ctx: typer.Context, community: str = CommunityOpt, org: str | None = OrgOpt,
-               as_json: bool = JsonOpt) -> None:
+def list_needs(
+    ctx: typer.Context,
+    community: str = CommunityOpt,
+    org: str | None = OrgOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """The board: open needs without private details."""
     from commonweal.mutual_aid import service, workflow
     from commonweal.mutual_aid.views import need_read
@@ -110,23 +147,34 @@ def list_needs(ctx: typer.Context, community: str = CommunityOpt, org: str | Non
         o = resolve_org(s, org)
         c = resolve_community(s, o, community, create=False)
         workflow.sweep(s, organisation_id=o.id, clock=SYSTEM_CLOCK)
-        rows, _ = service.list_needs(s, organisation_id=o.id, community_id=c.id,
-                                     statuses=list(service.OPEN_STATUSES), limit=500)
+        rows, _ = service.list_needs(
+            s,
+            organisation_id=o.id,
+            community_id=c.id,
+            statuses=list(service.OPEN_STATUSES),
+            limit=500,
+        )
         out = [need_read(n, reveal=False).model_dump(mode="json") for n in rows]
     if as_json:
         print_json(out)
         return
     for n in out:
-        console.print(f"#{n['id']} {n['category']} urgency {n['urgency']} "
-                      f"{n['area'] or ''} [{n['status']}, via {n['channel']}]", markup=False)
+        console.print(
+            f"#{n['id']} {n['category']} urgency {n['urgency']} "
+            f"{n['area'] or ''} [{n['status']}, via {n['channel']}]",
+            markup=False,
+        )
 
 
 @app.command("match")
 @friendly_errors
-def match(ctx: typer.Context, community: str = CommunityOpt, org: str | None = OrgOpt,
-          objective: str = typer.Option("urgent_first", "--objective",
-                                        help="urgent_first | score"),
-          as_json: bool = JsonOpt) -> None:
+def match(
+    ctx: typer.Context,
+    community: str = CommunityOpt,
+    org: str | None = OrgOpt,
+    objective: str = typer.Option("urgent_first", "--objective", help="urgent_first | score"),
+    as_json: bool = JsonOpt,
+) -> None:
     """Run the matching engine on the open needs and store its suggestions with reasons."""
     from commonweal.mutual_aid import dispatch
     from commonweal.mutual_aid.schemas import SuggestionRead
@@ -138,24 +186,36 @@ def match(ctx: typer.Context, community: str = CommunityOpt, org: str | None = O
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
         c = resolve_community(s, o, community, create=False)
-        run = dispatch.run_matching(s, organisation_id=o.id, community_id=c.id,
-                                    clock=SYSTEM_CLOCK, by_user_id=None,
-                                    objective=objective)  # type: ignore[arg-type]
-        sugg = [SuggestionRead.model_validate(x).model_dump(mode="json") for x in
-                dispatch.list_suggestions(s, organisation_id=o.id, run_id=run.id)]
-        out = {"run_id": run.id, "method": run.method, "summary": run.summary,
-               "suggestions": sugg}
+        run = dispatch.run_matching(
+            s,
+            organisation_id=o.id,
+            community_id=c.id,
+            clock=SYSTEM_CLOCK,
+            by_user_id=None,
+            objective=objective,
+        )  # type: ignore[arg-type]
+        sugg = [
+            SuggestionRead.model_validate(x).model_dump(mode="json")
+            for x in dispatch.list_suggestions(s, organisation_id=o.id, run_id=run.id)
+        ]
+        summary: dict[str, Any] = dict(run.summary)
+        out = {"run_id": run.id, "method": run.method, "summary": summary, "suggestions": sugg}
     if as_json:
         print_json(out)
         return
-    summary = out["summary"]
     if "optimal" in summary:
-        console.print(f"needs met {summary['optimal']['needs_met']} "
-                      f"(greedy {summary['greedy']['needs_met']}) of "
-                      f"{summary['optimal']['needs_total']}", markup=False)
+        console.print(
+            f"needs met {summary['optimal']['needs_met']} "
+            f"(greedy {summary['greedy']['needs_met']}) of "
+            f"{summary['optimal']['needs_total']}",
+            markup=False,
+        )
     for x in sugg:
-        console.print(f"need #{x['need_id']} -> offer {x['offer_id']} "
-                      f"(score {x['score']:.2f}): {'; '.join(x['reasons'])}", markup=False)
+        console.print(
+            f"need #{x['need_id']} -> offer {x['offer_id']} "
+            f"(score {x['score']:.2f}): {'; '.join(x['reasons'])}",
+            markup=False,
+        )
 
 
 @app.command("sweep")
@@ -170,8 +230,10 @@ def sweep(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonOpt)
     if as_json:
         print_json(res)
     else:
-        console.print(f"released {len(res['expired_claims'])} claim(s), approved "  # type: ignore[arg-type]
-                      f"{len(res['auto_approved_takeovers'])} take-over(s)")  # type: ignore[arg-type]
+        console.print(
+            f"released {len(res['expired_claims'])} claim(s), approved "  # type: ignore[arg-type]
+            f"{len(res['auto_approved_takeovers'])} take-over(s)"
+        )  # type: ignore[arg-type]
 
 
 @app.command("inbound-secret")
@@ -194,8 +256,10 @@ def balances(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonO
 
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
-        accs = [{"account_id": a.id, "name": a.name, "member_id": a.member_id,
-                 "balance_s": a.balance_s} for a in ledger.list_accounts(s, organisation_id=o.id)]
+        accs = [
+            {"account_id": a.id, "name": a.name, "member_id": a.member_id, "balance_s": a.balance_s}
+            for a in ledger.list_accounts(s, organisation_id=o.id)
+        ]
         problems = ledger.verify(s, organisation_id=o.id)
     if as_json:
         print_json({"accounts": accs, "problems": problems})
@@ -207,22 +271,30 @@ def balances(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonO
 
 @app.command("transfer")
 @friendly_errors
-def transfer(ctx: typer.Context,
-             from_account: int = typer.Argument(..., help="Paying account id."),
-             to_account: int = typer.Argument(..., help="Receiving account id."),
-             seconds: int = typer.Argument(..., help="Whole seconds (3600 = one hour)."),
-             memo: str | None = typer.Option(None, "--memo"),
-             kind: str = typer.Option("exchange", "--kind", help="exchange | grant | adjustment"),
-             org: str | None = OrgOpt) -> None:
+def transfer(
+    ctx: typer.Context,
+    from_account: int = typer.Argument(..., help="Paying account id."),
+    to_account: int = typer.Argument(..., help="Receiving account id."),
+    seconds: int = typer.Argument(..., help="Whole seconds (3600 = one hour)."),
+    memo: str | None = typer.Option(None, "--memo"),
+    kind: str = typer.Option("exchange", "--kind", help="exchange | grant | adjustment"),
+    org: str | None = OrgOpt,
+) -> None:
     """Move time between two accounts (two entries, one transaction; limits enforced)."""
     from commonweal.mutual_aid import ledger
     from commonweal.mutual_aid.vocab import TransferKind
 
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
-        t = ledger.transfer(s, organisation_id=o.id, from_account_id=from_account,
-                            to_account_id=to_account, amount_s=seconds,
-                            kind=TransferKind(kind), memo=memo)
+        t = ledger.transfer(
+            s,
+            organisation_id=o.id,
+            from_account_id=from_account,
+            to_account_id=to_account,
+            amount_s=seconds,
+            kind=TransferKind(kind),
+            memo=memo,
+        )
         tid = t.id
     console.print(f"transfer {tid}: {seconds} s from {from_account} to {to_account}")
 
@@ -239,18 +311,21 @@ def reciprocity(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = Js
     if as_json:
         print_json(out)
     else:
-        console.print(f"members active {out['active_members']}, giving and receiving "
-                      f"{out['both_give_and_receive']} (share {out['share_both']})")
+        console.print(
+            f"members active {out['active_members']}, giving and receiving "
+            f"{out['both_give_and_receive']} (share {out['share_both']})"
+        )
 
 
 @app.command("crisis-export")
 @friendly_errors
-def crisis_export(ctx: typer.Context, out: Path = typer.Argument(..., help="Output file."),
-                  fmt: str = typer.Option("csv", "--format", help="csv | hxl | geojson"),
-                  org: str | None = OrgOpt,
-                  status: list[str] = typer.Option([], "--status",
-                                                   help="Repeat to keep several statuses.")
-                  ) -> None:
+def crisis_export(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="Output file."),
+    fmt: str = typer.Option("csv", "--format", help="csv | hxl | geojson"),
+    org: str | None = OrgOpt,
+    status: list[str] = typer.Option([], "--status", help="Repeat to keep several statuses."),
+) -> None:
     """Export crisis reports as CSV, HXL-tagged CSV or GeoJSON."""
     import json
 
@@ -267,7 +342,10 @@ def crisis_export(ctx: typer.Context, out: Path = typer.Argument(..., help="Outp
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
         rows = crisis.list_reports(s, organisation_id=o.id, statuses=statuses or None)
-        text = (json.dumps(crisis.reports_geojson(rows), indent=1) if fmt == "geojson"
-                else crisis.reports_csv(rows, hxl=fmt == "hxl"))
+        text = (
+            json.dumps(crisis.reports_geojson(rows), indent=1)
+            if fmt == "geojson"
+            else crisis.reports_csv(rows, hxl=fmt == "hxl")
+        )
     out.write_text(text, encoding="utf-8")
     console.print(f"{len(rows)} report(s) written to {out}")

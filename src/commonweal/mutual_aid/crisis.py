@@ -36,8 +36,17 @@ __all__ = [
 
 #: Export columns and their HXL hashtags (HXL 1.1 core hashtags and attributes).
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "id", "title", "category", "severity", "status", "location_name", "lat", "lon",
-    "reported_at", "channel", "description",
+    "id",
+    "title",
+    "category",
+    "severity",
+    "status",
+    "location_name",
+    "lat",
+    "lon",
+    "reported_at",
+    "channel",
+    "description",
 )
 HXL_TAGS: dict[str, str] = {
     "id": "#meta+id",
@@ -54,47 +63,76 @@ HXL_TAGS: dict[str, str] = {
 }
 
 
-def create_report(session: Session, *, organisation_id: int, data: CrisisReportCreate,
-                  channel: Channel, now: dt.datetime) -> CrisisReport:
+def create_report(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: CrisisReportCreate,
+    channel: Channel,
+    now: dt.datetime,
+) -> CrisisReport:
     if data.community_id is not None:
-        reg.get_community_or_raise(session, organisation_id=organisation_id,
-                                   community_id=data.community_id)
-    r = CrisisReport(organisation_id=organisation_id, **data.model_dump(), channel=channel,
-                     status=ReportStatus.unverified, reported_at=now)
+        reg.get_community_or_raise(
+            session, organisation_id=organisation_id, community_id=data.community_id
+        )
+    r = CrisisReport(
+        organisation_id=organisation_id,
+        **data.model_dump(),
+        channel=channel,
+        status=ReportStatus.unverified,
+        reported_at=now,
+    )
     session.add(r)
     session.flush()
     return r
 
 
-def get_report_or_raise(session: Session, *, organisation_id: int, report_id: int
-                        ) -> CrisisReport:
+def get_report_or_raise(session: Session, *, organisation_id: int, report_id: int) -> CrisisReport:
     r = session.get(CrisisReport, report_id)
     if r is None or r.organisation_id != organisation_id:
         raise NotFoundError(f"no crisis report {report_id}")
     return r
 
 
-def set_report_status(session: Session, *, organisation_id: int, report_id: int,
-                      status: ReportStatus, by_user_id: int, now: dt.datetime,
-                      duplicate_of_id: int | None = None) -> CrisisReport:
+def set_report_status(
+    session: Session,
+    *,
+    organisation_id: int,
+    report_id: int,
+    status: ReportStatus,
+    by_user_id: int,
+    now: dt.datetime,
+    duplicate_of_id: int | None = None,
+) -> CrisisReport:
     r = get_report_or_raise(session, organisation_id=organisation_id, report_id=report_id)
     if status == ReportStatus.duplicate:
         if duplicate_of_id is None or duplicate_of_id == r.id:
-            raise InputError("name the report this one duplicates",
-                             [Problem("required for status duplicate", field="duplicate_of_id")])
+            raise InputError(
+                "name the report this one duplicates",
+                [Problem("required for status duplicate", field="duplicate_of_id")],
+            )
         get_report_or_raise(session, organisation_id=organisation_id, report_id=duplicate_of_id)
-    r.status, r.duplicate_of_id = status, (duplicate_of_id if status == ReportStatus.duplicate
-                                           else None)
+    r.status, r.duplicate_of_id = (
+        status,
+        (duplicate_of_id if status == ReportStatus.duplicate else None),
+    )
     r.verified_at, r.verified_by_user_id = now, by_user_id
     session.flush()
     return r
 
 
-def list_reports(session: Session, *, organisation_id: int, community_id: int | None = None,
-                 statuses: Sequence[ReportStatus] | None = None,
-                 categories: Sequence[Category] | None = None, min_severity: int | None = None,
-                 since: dt.datetime | None = None, bbox: Sequence[float] | None = None,
-                 limit: int = 5000) -> Sequence[CrisisReport]:
+def list_reports(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int | None = None,
+    statuses: Sequence[ReportStatus] | None = None,
+    categories: Sequence[Category] | None = None,
+    min_severity: int | None = None,
+    since: dt.datetime | None = None,
+    bbox: Sequence[float] | None = None,
+    limit: int = 5000,
+) -> Sequence[CrisisReport]:
     """Reports matching every given filter. ``bbox`` is ``(west, south, east, north)``."""
     q = select(CrisisReport).where(CrisisReport.organisation_id == organisation_id)
     if community_id is not None:
@@ -111,18 +149,33 @@ def list_reports(session: Session, *, organisation_id: int, community_id: int | 
         if len(bbox) != 4 or bbox[0] > bbox[2] or bbox[1] > bbox[3]:
             raise InputError("bbox is west,south,east,north", [Problem(str(bbox), field="bbox")])
         w, s, e, n = bbox
-        q = q.where(CrisisReport.lon >= w, CrisisReport.lon <= e, CrisisReport.lat >= s,
-                    CrisisReport.lat <= n)
-    return session.scalars(q.order_by(CrisisReport.severity.desc(),
-                                      CrisisReport.reported_at.desc(), CrisisReport.id)
-                           .limit(limit)).all()
+        q = q.where(
+            CrisisReport.lon >= w,
+            CrisisReport.lon <= e,
+            CrisisReport.lat >= s,
+            CrisisReport.lat <= n,
+        )
+    return session.scalars(
+        q.order_by(
+            CrisisReport.severity.desc(), CrisisReport.reported_at.desc(), CrisisReport.id
+        ).limit(limit)
+    ).all()
 
 
 def _row(r: CrisisReport) -> dict[str, Any]:
-    return {"id": r.id, "title": r.title, "category": str(r.category), "severity": r.severity,
-            "status": str(r.status), "location_name": r.location_name or "", "lat": r.lat,
-            "lon": r.lon, "reported_at": r.reported_at.isoformat(), "channel": str(r.channel),
-            "description": r.description}
+    return {
+        "id": r.id,
+        "title": r.title,
+        "category": str(r.category),
+        "severity": r.severity,
+        "status": str(r.status),
+        "location_name": r.location_name or "",
+        "lat": r.lat,
+        "lon": r.lon,
+        "reported_at": r.reported_at.isoformat(),
+        "channel": str(r.channel),
+        "description": r.description,
+    }
 
 
 def _safe(value: object) -> object:
@@ -154,7 +207,12 @@ def reports_geojson(reports: Sequence[CrisisReport]) -> dict[str, Any]:
         props = _row(r)
         props.pop("lat")
         props.pop("lon")
-        features.append({"type": "Feature", "id": r.id,
-                         "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                         "properties": props})
+        features.append(
+            {
+                "type": "Feature",
+                "id": r.id,
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": props,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -81,15 +81,17 @@ def rotate_secret(session: Session, *, organisation_id: int) -> str:
     return row.inbound_secret
 
 
-def verify_signature(session: Session, *, organisation_id: int, header: str | None,
-                     body: bytes) -> None:
+def verify_signature(
+    session: Session, *, organisation_id: int, header: str | None, body: bytes
+) -> None:
     """Refuse (403) unless ``header`` is the HMAC of ``body`` with the organisation's secret."""
     from sqlalchemy import select
 
     from commonweal.mutual_aid.models import AidOrgSettings
 
-    row = session.scalar(select(AidOrgSettings)
-                         .where(AidOrgSettings.organisation_id == organisation_id))
+    row = session.scalar(
+        select(AidOrgSettings).where(AidOrgSettings.organisation_id == organisation_id)
+    )
     if row is None or not row.inbound_secret or not header:
         raise PermissionDeniedError("inbound messages need a valid signature")
     if not hmac.compare_digest(sign(row.inbound_secret, body), header.strip()):
@@ -101,9 +103,10 @@ def parse_text(text: str, sender: str | None) -> InboundMessage:
     line = " ".join(text.split())
     words = line.split(" ", 2)
     if not line or words[0].lower().strip(":") not in _NEED_WORDS | _REPORT_WORDS:
-        raise InputError("the message must start with NEED, HELP, REPORT or SOS",
-                         [Problem(f"first word {words[0]!r}" if line else "empty message",
-                                  field="text")])
+        raise InputError(
+            "the message must start with NEED, HELP, REPORT or SOS",
+            [Problem(f"first word {words[0]!r}" if line else "empty message", field="text")],
+        )
     kind = "need" if words[0].lower().strip(":") in _NEED_WORDS else "report"
     rest = line.split(" ", 1)[1] if " " in line else ""
     category = "other"
@@ -112,7 +115,7 @@ def parse_text(text: str, sender: str | None) -> InboundMessage:
         cat = normalise_category(first) or CATEGORY_SHORTHAND.get(first.lower())
         if cat is not None:
             category = cat
-            rest = rest[len(rest.split(" ", 1)[0]):].strip()
+            rest = rest[len(rest.split(" ", 1)[0]) :].strip()
     while rest and rest.split(" ", 1)[0].lower().strip(":,") in _URGENT_WORDS:
         rest = rest.split(" ", 1)[1] if " " in rest else ""
         rest = rest.lstrip(":, ")
@@ -122,7 +125,7 @@ def parse_text(text: str, sender: str | None) -> InboundMessage:
         la, lo = float(found.group(1)), float(found.group(2))
         if abs(la) <= 90 and abs(lo) <= 180:
             lat, lon = la, lo
-            rest = (rest[:found.start()] + rest[found.end():]).strip()
+            rest = (rest[: found.start()] + rest[found.end() :]).strip()
     place = None
     head, sep, body = rest.partition(":")
     if sep and head.lower().startswith("at "):
@@ -155,8 +158,9 @@ def parse_payload(channel: Channel, body: bytes, content_type: str) -> InboundMe
         else:
             data = dict(parse_qs(body.decode("utf-8")))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError("the body is not valid JSON or form data",
-                         [Problem(str(exc)[:200], field="body")]) from exc
+        raise InputError(
+            "the body is not valid JSON or form data", [Problem(str(exc)[:200], field="body")]
+        ) from exc
     if not isinstance(data, dict):
         raise InputError("the body must be an object", [Problem("not an object", field="body")])
     sender = _field(data, "from", "From", "sender")
@@ -173,33 +177,62 @@ def parse_payload(channel: Channel, body: bytes, content_type: str) -> InboundMe
 
 def _community(session: Session, organisation_id: int, community_id: int | None) -> int:
     if community_id is not None:
-        return reg.get_community_or_raise(session, organisation_id=organisation_id,
-                                          community_id=community_id).id
+        return reg.get_community_or_raise(
+            session, organisation_id=organisation_id, community_id=community_id
+        ).id
     default = service.org_settings(session, organisation_id=organisation_id).default_community_id
     if default is not None:
         return default
     communities = reg.list_communities(session, organisation_id=organisation_id)
     if len(communities) != 1:
-        raise InputError("name the community (?community_id=) or set a default one",
-                         [Problem("ambiguous community", field="community_id")])
+        raise InputError(
+            "name the community (?community_id=) or set a default one",
+            [Problem("ambiguous community", field="community_id")],
+        )
     return communities[0].id
 
 
-def ingest(session: Session, *, organisation_id: int, channel: Channel, message: InboundMessage,
-           clock: Clock, community_id: int | None = None) -> AidNeed | CrisisReport:
+def ingest(
+    session: Session,
+    *,
+    organisation_id: int,
+    channel: Channel,
+    message: InboundMessage,
+    clock: Clock,
+    community_id: int | None = None,
+) -> AidNeed | CrisisReport:
     """Record the message as a need or a crisis report, keeping its channel and sender."""
     cid = _community(session, organisation_id, community_id)
     if message.kind == "need":
-        data = NeedCreate(category=message.category, description=message.text,
-                          urgency=message.urgency, address=message.place,
-                          contact=message.sender, lat=message.lat, lon=message.lon)
-        return service.create_need(session, organisation_id=organisation_id, community_id=cid,
-                                   data=data, channel=channel, clock=clock)
+        data = NeedCreate(
+            category=message.category,
+            description=message.text,
+            urgency=message.urgency,
+            address=message.place,
+            contact=message.sender,
+            lat=message.lat,
+            lon=message.lon,
+        )
+        return service.create_need(
+            session,
+            organisation_id=organisation_id,
+            community_id=cid,
+            data=data,
+            channel=channel,
+            clock=clock,
+        )
     title = (message.text or f"{message.category} report")[:80]
-    report = CrisisReportCreate(category=message.category, title=title,
-                                description=message.text, location_name=message.place,
-                                lat=message.lat, lon=message.lon,
-                                severity=max(1, min(4, message.urgency)),
-                                reporter_contact=message.sender, community_id=cid)
-    return crisis.create_report(session, organisation_id=organisation_id, data=report,
-                                channel=channel, now=clock.now())
+    report = CrisisReportCreate(
+        category=message.category,
+        title=title,
+        description=message.text,
+        location_name=message.place,
+        lat=message.lat,
+        lon=message.lon,
+        severity=max(1, min(4, message.urgency)),
+        reporter_contact=message.sender,
+        community_id=cid,
+    )
+    return crisis.create_report(
+        session, organisation_id=organisation_id, data=report, channel=channel, now=clock.now()
+    )

@@ -59,8 +59,14 @@ __all__ = [
 
 
 def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(e, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda x: [m.value for m in x])
+    return Enum(
+        e,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda x: [m.value for m in x],
+    )
 
 
 _LATLON = (
@@ -78,7 +84,8 @@ class AidOrgSettings(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     inbound_secret: Mapped[str | None] = mapped_column(String(128))
     default_community_id: Mapped[int | None] = mapped_column(
-        ForeignKey("community.id", ondelete="SET NULL"))
+        ForeignKey("community.id", ondelete="SET NULL")
+    )
 
 
 class AidCommunitySettings(TenantMixin, Base):
@@ -87,13 +94,16 @@ class AidCommunitySettings(TenantMixin, Base):
     __tablename__ = "aid_community_settings"
     __table_args__ = (
         UniqueConstraint("community_id"),
-        CheckConstraint("claim_ttl_s > 0 AND takeover_ttl_s > 0 AND duplicate_window_s >= 0",
-                        name="positive_times"),
+        CheckConstraint(
+            "claim_ttl_s > 0 AND takeover_ttl_s > 0 AND duplicate_window_s >= 0",
+            name="positive_times",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
     moderation_mode: Mapped[ModerationMode] = mapped_column(
-        _enum(ModerationMode, "aid_moderation_mode"), default=ModerationMode.dispatcher_assisted)
+        _enum(ModerationMode, "aid_moderation_mode"), default=ModerationMode.dispatcher_assisted
+    )
     claim_ttl_s: Mapped[int] = mapped_column(Integer, default=48 * 3600)
     takeover_ttl_s: Mapped[int] = mapped_column(Integer, default=24 * 3600)
     duplicate_window_s: Mapped[int] = mapped_column(Integer, default=72 * 3600)
@@ -106,8 +116,9 @@ class AidVolunteer(TenantMixin, TimestampMixin, Base):
     __tablename__ = "aid_volunteer"
     __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     vetted: Mapped[bool] = mapped_column(default=False)
     vetting_flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -125,16 +136,18 @@ class AidNeed(TenantMixin, TimestampMixin, Base):
         CheckConstraint("quantity >= 1", name="quantity"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"),
-                                              index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
     category: Mapped[Category] = mapped_column(_enum(Category, "aid_category"))
     description: Mapped[str] = mapped_column(Text, default="")
     urgency: Mapped[int] = mapped_column(Integer, default=2)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     window_start: Mapped[dt.datetime | None]
     window_end: Mapped[dt.datetime | None]
-    recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence, "aid_recurrence"),
-                                                   default=Recurrence.none)
+    recurrence: Mapped[Recurrence] = mapped_column(
+        _enum(Recurrence, "aid_recurrence"), default=Recurrence.none
+    )
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
     area: Mapped[str | None] = mapped_column(String(200))
@@ -148,17 +161,22 @@ class AidNeed(TenantMixin, TimestampMixin, Base):
     private_notes: Mapped[str | None] = mapped_column(Text)
     # ------------------------------------------------------------------------------------------
     requester_member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("member.id", ondelete="SET NULL"), index=True)
+        ForeignKey("member.id", ondelete="SET NULL"), index=True
+    )
     requester_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "aid_channel"))
-    status: Mapped[NeedStatus] = mapped_column(_enum(NeedStatus, "aid_need_status"),
-                                               default=NeedStatus.open, index=True)
+    status: Mapped[NeedStatus] = mapped_column(
+        _enum(NeedStatus, "aid_need_status"), default=NeedStatus.open, index=True
+    )
     approved: Mapped[bool] = mapped_column(default=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("aid_need.id", ondelete="SET NULL"))
+        ForeignKey("aid_need.id", ondelete="SET NULL")
+    )
     suspected_duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("aid_need.id", ondelete="SET NULL"))
+        ForeignKey("aid_need.id", ondelete="SET NULL")
+    )
     fulfilled_at: Mapped[dt.datetime | None]
 
 
@@ -172,18 +190,21 @@ class AidOffer(TenantMixin, TimestampMixin, Base):
         CheckConstraint("max_distance_km > 0", name="max_distance"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"),
-                                              index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     max_distance_km: Mapped[float] = mapped_column(Float, default=3.0)
     windows: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[iso, iso], ...]
-    recurrence: Mapped[Recurrence] = mapped_column(_enum(Recurrence, "aid_recurrence"),
-                                                   default=Recurrence.none)
+    recurrence: Mapped[Recurrence] = mapped_column(
+        _enum(Recurrence, "aid_recurrence"), default=Recurrence.none
+    )
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     area: Mapped[str | None] = mapped_column(String(200))
@@ -201,32 +222,36 @@ class Claim(TenantMixin, Base):
 
     __tablename__ = "aid_claim"
     id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"),
-                                         index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"), index=True)
     volunteer_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("aid_offer.id", ondelete="SET NULL"))
     state: Mapped[ClaimState] = mapped_column(_enum(ClaimState, "aid_claim_state"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[dt.datetime | None]
     accepted_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     ended_at: Mapped[dt.datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class TakeoverRequest(TenantMixin, Base):
-    """"Ask to take over": approved by the holder or a dispatcher, or automatically at ``due_at``."""
+    """ "Ask to take over": approved by the holder or a dispatcher, or automatically at ``due_at``."""
 
     __tablename__ = "aid_takeover"
     id: Mapped[int] = mapped_column(primary_key=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("aid_claim.id", ondelete="CASCADE"),
-                                          index=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("aid_claim.id", ondelete="CASCADE"), index=True
+    )
     requester_user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"))
-    state: Mapped[TakeoverState] = mapped_column(_enum(TakeoverState, "aid_takeover_state"),
-                                                 default=TakeoverState.pending)
+        ForeignKey("user_account.id", ondelete="CASCADE")
+    )
+    state: Mapped[TakeoverState] = mapped_column(
+        _enum(TakeoverState, "aid_takeover_state"), default=TakeoverState.pending
+    )
     message: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     due_at: Mapped[dt.datetime] = mapped_column(index=True)
@@ -237,13 +262,14 @@ class AidNote(TenantMixin, Base):
     """A follow-up, feedback (from either side, with an optional 1-5 rating) or a note."""
 
     __tablename__ = "aid_note"
-    __table_args__ = (CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)",
-                                      name="rating"),)
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"),
-                                         index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"), index=True)
     author_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     side: Mapped[str] = mapped_column(String(20))  # requester | volunteer | dispatcher
     kind: Mapped[NoteKind] = mapped_column(_enum(NoteKind, "aid_note_kind"))
     rating: Mapped[int | None] = mapped_column(Integer)
@@ -257,11 +283,13 @@ class MatchRun(TenantMixin, Base):
 
     __tablename__ = "aid_match_run"
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"),
-                                              index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     method: Mapped[str] = mapped_column(String(40))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -271,10 +299,10 @@ class MatchSuggestion(TenantMixin, Base):
 
     __tablename__ = "aid_suggestion"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("aid_match_run.id", ondelete="CASCADE"),
-                                        index=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"),
-                                         index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("aid_match_run.id", ondelete="CASCADE"), index=True
+    )
+    need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"), index=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("aid_offer.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
     distance_km: Mapped[float] = mapped_column(Float)
@@ -282,7 +310,8 @@ class MatchSuggestion(TenantMixin, Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(20), default="suggested")
     decided_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
 
 class LedgerAccount(TenantMixin, Base):
@@ -294,8 +323,10 @@ class LedgerAccount(TenantMixin, Base):
     __tablename__ = "ledger_account"
     __table_args__ = (
         UniqueConstraint("organisation_id", "member_id"),
-        CheckConstraint("min_balance_s IS NULL OR max_balance_s IS NULL "
-                        "OR min_balance_s <= max_balance_s", name="limits_order"),
+        CheckConstraint(
+            "min_balance_s IS NULL OR max_balance_s IS NULL OR min_balance_s <= max_balance_s",
+            name="limits_order",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
@@ -315,16 +346,19 @@ class LedgerTransfer(TenantMixin, Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     from_account_id: Mapped[int] = mapped_column(
-        ForeignKey("ledger_account.id", ondelete="CASCADE"), index=True)
+        ForeignKey("ledger_account.id", ondelete="CASCADE"), index=True
+    )
     to_account_id: Mapped[int] = mapped_column(
-        ForeignKey("ledger_account.id", ondelete="CASCADE"), index=True)
+        ForeignKey("ledger_account.id", ondelete="CASCADE"), index=True
+    )
     amount_s: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[TransferKind] = mapped_column(_enum(TransferKind, "ledger_transfer_kind"))
     memo: Mapped[str | None] = mapped_column(String(300))
     need_id: Mapped[int | None] = mapped_column(ForeignKey("aid_need.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     created_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
 
 class LedgerEntry(TenantMixin, Base):
@@ -332,9 +366,11 @@ class LedgerEntry(TenantMixin, Base):
     __table_args__ = (CheckConstraint("amount_s <> 0", name="nonzero"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     transfer_id: Mapped[int] = mapped_column(
-        ForeignKey("ledger_transfer.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id", ondelete="CASCADE"),
-                                            index=True)
+        ForeignKey("ledger_transfer.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_account.id", ondelete="CASCADE"), index=True
+    )
     amount_s: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -351,7 +387,8 @@ class CrisisReport(TenantMixin, Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int | None] = mapped_column(
-        ForeignKey("community.id", ondelete="CASCADE"), index=True)
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
     category: Mapped[Category] = mapped_column(_enum(Category, "aid_category"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -359,13 +396,16 @@ class CrisisReport(TenantMixin, Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     severity: Mapped[int] = mapped_column(Integer, default=3)
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "crisis_report_status"),
-                                                 default=ReportStatus.unverified, index=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus, "crisis_report_status"), default=ReportStatus.unverified, index=True
+    )
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crisis_report.id", ondelete="SET NULL"))
+        ForeignKey("crisis_report.id", ondelete="SET NULL")
+    )
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "aid_channel"))
     reporter_contact: Mapped[str | None] = mapped_column(String(254))
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     verified_at: Mapped[dt.datetime | None]
     verified_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )

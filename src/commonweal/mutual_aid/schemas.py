@@ -61,8 +61,7 @@ class _Out(BaseModel):
 
 def _category(value: object) -> object:
     if isinstance(value, str):
-        return (normalise_category(value) or CATEGORY_SHORTHAND.get(value.strip().lower())
-                or value)
+        return normalise_category(value) or CATEGORY_SHORTHAND.get(value.strip().lower()) or value
     return value
 
 

@@ -69,8 +69,9 @@ def approximate_point(lat: float | None, lon: float | None) -> tuple[float | Non
 
 
 def org_settings(session: Session, *, organisation_id: int) -> AidOrgSettings:
-    row = session.scalar(select(AidOrgSettings)
-                         .where(AidOrgSettings.organisation_id == organisation_id))
+    row = session.scalar(
+        select(AidOrgSettings).where(AidOrgSettings.organisation_id == organisation_id)
+    )
     if row is None:
         row = AidOrgSettings(organisation_id=organisation_id)
         session.add(row)
@@ -78,24 +79,32 @@ def org_settings(session: Session, *, organisation_id: int) -> AidOrgSettings:
     return row
 
 
-def community_settings(session: Session, *, organisation_id: int, community_id: int
-                       ) -> AidCommunitySettings:
+def community_settings(
+    session: Session, *, organisation_id: int, community_id: int
+) -> AidCommunitySettings:
     """The community's exchange settings (created with the defaults on first use)."""
     reg.get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    row = session.scalar(select(AidCommunitySettings)
-                         .where(AidCommunitySettings.community_id == community_id))
+    row = session.scalar(
+        select(AidCommunitySettings).where(AidCommunitySettings.community_id == community_id)
+    )
     if row is None:
-        row = AidCommunitySettings(organisation_id=organisation_id, community_id=community_id,
-                                   moderation_mode=ModerationMode.dispatcher_assisted,
-                                   claim_ttl_s=48 * 3600, takeover_ttl_s=24 * 3600,
-                                   duplicate_window_s=72 * 3600, duplicate_radius_m=150.0)
+        row = AidCommunitySettings(
+            organisation_id=organisation_id,
+            community_id=community_id,
+            moderation_mode=ModerationMode.dispatcher_assisted,
+            claim_ttl_s=48 * 3600,
+            takeover_ttl_s=24 * 3600,
+            duplicate_window_s=72 * 3600,
+            duplicate_radius_m=150.0,
+        )
         session.add(row)
         session.flush()
     return row
 
 
-def update_community_settings(session: Session, *, organisation_id: int, community_id: int,
-                              data: CommunitySettingsUpdate) -> AidCommunitySettings:
+def update_community_settings(
+    session: Session, *, organisation_id: int, community_id: int, data: CommunitySettingsUpdate
+) -> AidCommunitySettings:
     row = community_settings(session, organisation_id=organisation_id, community_id=community_id)
     for k, v in data.model_dump(exclude_unset=True).items():
         if v is not None:
@@ -108,12 +117,16 @@ def update_community_settings(session: Session, *, organisation_id: int, communi
 
 
 def get_volunteer(session: Session, *, organisation_id: int, user_id: int) -> AidVolunteer | None:
-    return session.scalar(select(AidVolunteer).where(
-        AidVolunteer.organisation_id == organisation_id, AidVolunteer.user_id == user_id))
+    return session.scalar(
+        select(AidVolunteer).where(
+            AidVolunteer.organisation_id == organisation_id, AidVolunteer.user_id == user_id
+        )
+    )
 
 
-def upsert_volunteer(session: Session, *, organisation_id: int, data: VolunteerUpsert
-                     ) -> AidVolunteer:
+def upsert_volunteer(
+    session: Session, *, organisation_id: int, data: VolunteerUpsert
+) -> AidVolunteer:
     """Record a volunteer's vetting flags and monthly cap (the user must have a role here)."""
     from commonweal.auth import service as auth_service
 
@@ -134,8 +147,11 @@ def upsert_volunteer(session: Session, *, organisation_id: int, data: VolunteerU
 
 
 def list_volunteers(session: Session, *, organisation_id: int) -> Sequence[AidVolunteer]:
-    return session.scalars(select(AidVolunteer).where(
-        AidVolunteer.organisation_id == organisation_id).order_by(AidVolunteer.id)).all()
+    return session.scalars(
+        select(AidVolunteer)
+        .where(AidVolunteer.organisation_id == organisation_id)
+        .order_by(AidVolunteer.id)
+    ).all()
 
 
 # --- needs ----------------------------------------------------------------------------------------
@@ -164,8 +180,9 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def find_duplicate(session: Session, *, need: AidNeed, settings: AidCommunitySettings,
-                   now: dt.datetime) -> AidNeed | None:
+def find_duplicate(
+    session: Session, *, need: AidNeed, settings: AidCommunitySettings, now: dt.datetime
+) -> AidNeed | None:
     """An earlier need of the same person, place and category within the window, or ``None``.
 
     Same person: the same requester member or account, or the same contact (phone numbers compared
@@ -174,28 +191,44 @@ def find_duplicate(session: Session, *, need: AidNeed, settings: AidCommunitySet
     need has a place, the person and category decide. Cancelled and duplicate needs are ignored.
     """
     since = now - dt.timedelta(seconds=settings.duplicate_window_s)
-    rows = session.scalars(select(AidNeed).where(
-        AidNeed.organisation_id == need.organisation_id,
-        AidNeed.community_id == need.community_id, AidNeed.category == need.category,
-        AidNeed.status.not_in(_CLOSED), AidNeed.created_at >= since,
-        AidNeed.id != need.id if need.id is not None else AidNeed.id.is_not(None),
-    ).order_by(AidNeed.created_at, AidNeed.id)).all()
+    rows = session.scalars(
+        select(AidNeed)
+        .where(
+            AidNeed.organisation_id == need.organisation_id,
+            AidNeed.community_id == need.community_id,
+            AidNeed.category == need.category,
+            AidNeed.status.not_in(_CLOSED),
+            AidNeed.created_at >= since,
+            AidNeed.id != need.id if need.id is not None else AidNeed.id.is_not(None),
+        )
+        .order_by(AidNeed.created_at, AidNeed.id)
+    ).all()
     contact, address = _norm_contact(need.contact), _norm_address(need.address)
     for old in rows:
         same_person = (
-            (need.requester_member_id is not None
-             and old.requester_member_id == need.requester_member_id)
+            (
+                need.requester_member_id is not None
+                and old.requester_member_id == need.requester_member_id
+            )
             or (contact is not None and _norm_contact(old.contact) == contact)
-            or (need.channel == Channel.web and need.requester_user_id is not None
-                and old.requester_user_id == need.requester_user_id)
+            or (
+                need.channel == Channel.web
+                and need.requester_user_id is not None
+                and old.requester_user_id == need.requester_user_id
+            )
         )
         if not same_person:
             continue
         places = []
-        if need.lat is not None and need.lon is not None and old.lat is not None \
-                and old.lon is not None:
-            places.append(_metres(need.lat, need.lon, old.lat, old.lon)
-                          <= settings.duplicate_radius_m)
+        if (
+            need.lat is not None
+            and need.lon is not None
+            and old.lat is not None
+            and old.lon is not None
+        ):
+            places.append(
+                _metres(need.lat, need.lon, old.lat, old.lon) <= settings.duplicate_radius_m
+            )
         if address is not None and _norm_address(old.address) is not None:
             places.append(_norm_address(old.address) == address)
         if not places or any(places):
@@ -203,29 +236,52 @@ def find_duplicate(session: Session, *, need: AidNeed, settings: AidCommunitySet
     return None
 
 
-def create_need(session: Session, *, organisation_id: int, community_id: int, data: NeedCreate,
-                channel: Channel, clock: Clock, requester_user_id: int | None = None,
-                moderated: bool = False) -> AidNeed:
+def create_need(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int,
+    data: NeedCreate,
+    channel: Channel,
+    clock: Clock,
+    requester_user_id: int | None = None,
+    moderated: bool = False,
+) -> AidNeed:
     """Record a need from any channel and flag a suspected duplicate.
 
     In a ``fully_moderated`` community a need posted by someone who is not a dispatcher
     (``moderated=False``) waits for approval before it appears on the board.
     """
-    settings = community_settings(session, organisation_id=organisation_id,
-                                  community_id=community_id)
+    settings = community_settings(
+        session, organisation_id=organisation_id, community_id=community_id
+    )
     if data.requester_member_id is not None:
         m = session.get(Member, data.requester_member_id)
         if m is None or m.organisation_id != organisation_id or m.community_id != community_id:
-            raise InputError("unknown requester", [Problem(
-                f"no member {data.requester_member_id} in this community",
-                field="requester_member_id")])
+            raise InputError(
+                "unknown requester",
+                [
+                    Problem(
+                        f"no member {data.requester_member_id} in this community",
+                        field="requester_member_id",
+                    )
+                ],
+            )
     now = clock.now()
     alat, alon = approximate_point(data.lat, data.lon)
-    need = AidNeed(organisation_id=organisation_id, community_id=community_id,
-                   **data.model_dump(), approx_lat=alat, approx_lon=alon, channel=channel,
-                   requester_user_id=requester_user_id, status=NeedStatus.open,
-                   approved=moderated or settings.moderation_mode != ModerationMode.fully_moderated,
-                   created_at=now, updated_at=now)
+    need = AidNeed(
+        organisation_id=organisation_id,
+        community_id=community_id,
+        **data.model_dump(),
+        approx_lat=alat,
+        approx_lon=alon,
+        channel=channel,
+        requester_user_id=requester_user_id,
+        status=NeedStatus.open,
+        approved=moderated or settings.moderation_mode != ModerationMode.fully_moderated,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(need)
     session.flush()
     dup = find_duplicate(session, need=need, settings=settings, now=now)
@@ -242,10 +298,18 @@ def get_need_or_raise(session: Session, *, organisation_id: int, need_id: int) -
     return need
 
 
-def list_needs(session: Session, *, organisation_id: int, community_id: int | None = None,
-               statuses: Sequence[NeedStatus] | None = None, approved: bool | None = True,
-               requester_user_id: int | None = None, ids: Sequence[int] | None = None,
-               limit: int = 200, offset: int = 0) -> tuple[Sequence[AidNeed], int]:
+def list_needs(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int | None = None,
+    statuses: Sequence[NeedStatus] | None = None,
+    approved: bool | None = True,
+    requester_user_id: int | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[Sequence[AidNeed], int]:
     q = select(AidNeed).where(AidNeed.organisation_id == organisation_id)
     if community_id is not None:
         q = q.where(AidNeed.community_id == community_id)
@@ -261,8 +325,7 @@ def list_needs(session: Session, *, organisation_id: int, community_id: int | No
     return reg.paginate(session, q, limit=limit, offset=offset)
 
 
-def reveal_reason(session: Session, *, need: AidNeed, user_id: int, dispatcher: bool
-                  ) -> str | None:
+def reveal_reason(session: Session, *, need: AidNeed, user_id: int, dispatcher: bool) -> str | None:
     """Why this user may see the need's address, contact and exact location, or ``None``.
 
     ``"dispatcher"`` (aid:dispatch), ``"requester"`` (who posted it), or ``"matched"`` (holds the
@@ -273,17 +336,32 @@ def reveal_reason(session: Session, *, need: AidNeed, user_id: int, dispatcher: 
         return "dispatcher"
     if need.requester_user_id is not None and need.requester_user_id == user_id:
         return "requester"
-    held = session.scalar(select(func.count()).select_from(Claim).where(
-        Claim.need_id == need.id, Claim.organisation_id == need.organisation_id,
-        Claim.volunteer_user_id == user_id, Claim.state == ClaimState.active))
+    held = session.scalar(
+        select(func.count())
+        .select_from(Claim)
+        .where(
+            Claim.need_id == need.id,
+            Claim.organisation_id == need.organisation_id,
+            Claim.volunteer_user_id == user_id,
+            Claim.state == ClaimState.active,
+        )
+    )
     return "matched" if held else None
 
 
 # --- offers ---------------------------------------------------------------------------------------
 
 
-def create_offer(session: Session, *, organisation_id: int, community_id: int, data: OfferCreate,
-                 channel: Channel, user_id: int | None, dispatcher: bool) -> AidOffer:
+def create_offer(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int,
+    data: OfferCreate,
+    channel: Channel,
+    user_id: int | None,
+    dispatcher: bool,
+) -> AidOffer:
     """Record an offer. Volunteers record their own; dispatchers may name another user."""
     reg.get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
     owner = data.user_id if data.user_id is not None else user_id
@@ -292,15 +370,22 @@ def create_offer(session: Session, *, organisation_id: int, community_id: int, d
             raise PermissionDeniedError("only a dispatcher records offers for someone else")
         from commonweal.auth import service as auth_service
 
-        if auth_service.role_in(session, user_id=data.user_id,
-                                organisation_id=organisation_id) is None:
+        if (
+            auth_service.role_in(session, user_id=data.user_id, organisation_id=organisation_id)
+            is None
+        ):
             raise NotFoundError(f"no user {data.user_id} in this organisation")
     if data.member_id is not None:
         reg.get_member_or_raise(session, organisation_id=organisation_id, member_id=data.member_id)
     dump = data.model_dump(exclude={"user_id", "windows"})
-    offer = AidOffer(organisation_id=organisation_id, community_id=community_id, **dump,
-                     user_id=owner, channel=channel,
-                     windows=[[s.isoformat(), e.isoformat()] for s, e in data.windows])
+    offer = AidOffer(
+        organisation_id=organisation_id,
+        community_id=community_id,
+        **dump,
+        user_id=owner,
+        channel=channel,
+        windows=[[s.isoformat(), e.isoformat()] for s, e in data.windows],
+    )
     offer.categories = [str(c) for c in data.categories]
     session.add(offer)
     session.flush()
@@ -314,8 +399,14 @@ def get_offer_or_raise(session: Session, *, organisation_id: int, offer_id: int)
     return offer
 
 
-def list_offers(session: Session, *, organisation_id: int, community_id: int | None = None,
-                active: bool | None = True, user_id: int | None = None) -> Sequence[AidOffer]:
+def list_offers(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int | None = None,
+    active: bool | None = True,
+    user_id: int | None = None,
+) -> Sequence[AidOffer]:
     q = select(AidOffer).where(AidOffer.organisation_id == organisation_id)
     if community_id is not None:
         q = q.where(AidOffer.community_id == community_id)

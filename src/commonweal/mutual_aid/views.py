@@ -12,8 +12,9 @@ from commonweal.mutual_aid.schemas import (
 
 __all__ = ["need_read", "offer_read", "report_read", "revealed_fields"]
 
-_PUBLIC = tuple(f for f in NeedRead.model_fields if f not in SENSITIVE_NEED_FIELDS
-                and f != "revealed")
+_PUBLIC = tuple(
+    f for f in NeedRead.model_fields if f not in SENSITIVE_NEED_FIELDS and f != "revealed"
+)
 
 
 def need_read(need: AidNeed, *, reveal: bool) -> NeedRead:

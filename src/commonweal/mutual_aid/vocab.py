@@ -21,6 +21,7 @@ __all__ = [
     "TransferKind",
 ]
 
+
 class Category(StrEnum):
     """Categories of help; the same list, in the same order, as the matching engine's."""
 
@@ -122,19 +123,38 @@ class TransferKind(StrEnum):
 
 #: The support type (registry vocabulary) an exchange of each category is.
 CATEGORY_SUPPORT: dict[str, str] = {
-    "groceries": "practical", "prepared_food": "practical", "prescriptions": "practical",
-    "transport": "practical", "childcare": "practical", "check_in": "companionship",
-    "translation": "information", "financial_help": "financial", "shelter": "practical",
-    "repairs": "practical", "emotional_support": "emotional", "information": "information",
+    "groceries": "practical",
+    "prepared_food": "practical",
+    "prescriptions": "practical",
+    "transport": "practical",
+    "childcare": "practical",
+    "check_in": "companionship",
+    "translation": "information",
+    "financial_help": "financial",
+    "shelter": "practical",
+    "repairs": "practical",
+    "emotional_support": "emotional",
+    "information": "information",
     "other": "practical",
 }
 
 #: Everyday words people text or type for a category (beyond the matching engine's aliases).
 CATEGORY_SHORTHAND: dict[str, str] = {
-    "meds": "prescriptions", "med": "prescriptions", "rx": "prescriptions",
-    "pharmacy": "prescriptions", "food": "groceries", "shopping": "groceries",
-    "meal": "prepared_food", "ride": "transport", "lift": "transport",
-    "cash": "financial_help", "kids": "childcare", "call": "check_in", "chat": "check_in",
-    "fix": "repairs", "talk": "emotional_support", "info": "information",
+    "meds": "prescriptions",
+    "med": "prescriptions",
+    "rx": "prescriptions",
+    "pharmacy": "prescriptions",
+    "food": "groceries",
+    "shopping": "groceries",
+    "meal": "prepared_food",
+    "ride": "transport",
+    "lift": "transport",
+    "cash": "financial_help",
+    "kids": "childcare",
+    "call": "check_in",
+    "chat": "check_in",
+    "fix": "repairs",
+    "talk": "emotional_support",
+    "info": "information",
     "translate": "translation",
 }

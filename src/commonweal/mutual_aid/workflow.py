@@ -69,8 +69,10 @@ class SweepResult:
     auto_approved_takeovers: tuple[int, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"expired_claims": list(self.expired_claims),
-                "auto_approved_takeovers": list(self.auto_approved_takeovers)}
+        return {
+            "expired_claims": list(self.expired_claims),
+            "auto_approved_takeovers": list(self.auto_approved_takeovers),
+        }
 
 
 def _get_claim(session: Session, organisation_id: int, claim_id: int) -> Claim:
@@ -81,8 +83,9 @@ def _get_claim(session: Session, organisation_id: int, claim_id: int) -> Claim:
 
 
 def active_claim(session: Session, *, need: AidNeed) -> Claim | None:
-    return session.scalar(select(Claim).where(Claim.need_id == need.id,
-                                              Claim.state == ClaimState.active))
+    return session.scalar(
+        select(Claim).where(Claim.need_id == need.id, Claim.state == ClaimState.active)
+    )
 
 
 def _end(claim: Claim, state: ClaimState, now: dt.datetime, reason: str | None) -> None:
@@ -108,10 +111,15 @@ def sweep(session: Session, *, organisation_id: int, clock: Clock) -> SweepResul
     now = clock.now()
     approved: list[int] = []
     takeovers = session.scalars(
-        select(TakeoverRequest).where(TakeoverRequest.organisation_id == organisation_id,
-                                      TakeoverRequest.state == TakeoverState.pending,
-                                      TakeoverRequest.due_at <= now)
-        .order_by(TakeoverRequest.due_at, TakeoverRequest.id).with_for_update()).all()
+        select(TakeoverRequest)
+        .where(
+            TakeoverRequest.organisation_id == organisation_id,
+            TakeoverRequest.state == TakeoverState.pending,
+            TakeoverRequest.due_at <= now,
+        )
+        .order_by(TakeoverRequest.due_at, TakeoverRequest.id)
+        .with_for_update()
+    ).all()
     for tk in takeovers:
         claim = session.get(Claim, tk.claim_id)
         if claim is None or claim.state != ClaimState.active:
@@ -121,9 +129,16 @@ def sweep(session: Session, *, organisation_id: int, clock: Clock) -> SweepResul
         approved.append(tk.id)
     expired: list[int] = []
     stale = session.scalars(
-        select(Claim).where(Claim.organisation_id == organisation_id, Claim.state.in_(_HELD),
-                            Claim.due_at.is_not(None), Claim.due_at <= now)
-        .order_by(Claim.id).with_for_update()).all()
+        select(Claim)
+        .where(
+            Claim.organisation_id == organisation_id,
+            Claim.state.in_(_HELD),
+            Claim.due_at.is_not(None),
+            Claim.due_at <= now,
+        )
+        .order_by(Claim.id)
+        .with_for_update()
+    ).all()
     for claim in stale:
         was_active = claim.state == ClaimState.active
         _end(claim, ClaimState.expired, now, "no activity before the claim's due time")
@@ -131,9 +146,11 @@ def sweep(session: Session, *, organisation_id: int, clock: Clock) -> SweepResul
             need = session.get(AidNeed, claim.need_id)
             if need is not None:
                 _reopen(need, now)
-        for tk in session.scalars(select(TakeoverRequest).where(
-                TakeoverRequest.claim_id == claim.id,
-                TakeoverRequest.state == TakeoverState.pending)):
+        for tk in session.scalars(
+            select(TakeoverRequest).where(
+                TakeoverRequest.claim_id == claim.id, TakeoverRequest.state == TakeoverState.pending
+            )
+        ):
             tk.state, tk.decided_at = TakeoverState.declined, now
         expired.append(claim.id)
     session.flush()
@@ -145,11 +162,13 @@ def _check_vetting(session: Session, need: AidNeed, user_id: int) -> None:
         v = get_volunteer(session, organisation_id=need.organisation_id, user_id=user_id)
         if v is None or not v.vetted:
             raise PermissionDeniedError(
-                f"{need.category} needs a vetted volunteer; ask a dispatcher about vetting")
+                f"{need.category} needs a vetted volunteer; ask a dispatcher about vetting"
+            )
 
 
-def claim_need(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-               clock: Clock) -> Claim:
+def claim_need(
+    session: Session, *, organisation_id: int, need_id: int, user_id: int, clock: Clock
+) -> Claim:
     """A volunteer claims an open need.
 
     Peer-to-peer: the claim is active at once (a match; the details are revealed). Dispatcher
@@ -158,8 +177,9 @@ def claim_need(session: Session, *, organisation_id: int, need_id: int, user_id:
     """
     sweep(session, organisation_id=organisation_id, clock=clock)
     need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
-    settings = community_settings(session, organisation_id=organisation_id,
-                                  community_id=need.community_id)
+    settings = community_settings(
+        session, organisation_id=organisation_id, community_id=need.community_id
+    )
     if settings.moderation_mode == ModerationMode.fully_moderated:
         raise PermissionDeniedError("in this community only dispatchers assign needs")
     if not need.approved:
@@ -169,28 +189,50 @@ def claim_need(session: Session, *, organisation_id: int, need_id: int, user_id:
     if need.status not in OPEN_STATUSES or active_claim(session, need=need) is not None:
         raise ConflictError(f"need {need_id} is {need.status}: ask to take over instead")
     _check_vetting(session, need, user_id)
-    mine = session.scalar(select(Claim).where(Claim.need_id == need.id,
-                                              Claim.volunteer_user_id == user_id,
-                                              Claim.state.in_(_HELD)))
+    mine = session.scalar(
+        select(Claim).where(
+            Claim.need_id == need.id, Claim.volunteer_user_id == user_id, Claim.state.in_(_HELD)
+        )
+    )
     if mine is not None:
         raise ConflictError("you already asked to claim this need")
     now = clock.now()
     due = now + dt.timedelta(seconds=settings.claim_ttl_s)
     if settings.moderation_mode == ModerationMode.peer_to_peer:
-        claim = Claim(organisation_id=organisation_id, need_id=need.id, volunteer_user_id=user_id,
-                      state=ClaimState.active, created_at=now, accepted_at=now, due_at=due)
+        claim = Claim(
+            organisation_id=organisation_id,
+            need_id=need.id,
+            volunteer_user_id=user_id,
+            state=ClaimState.active,
+            created_at=now,
+            accepted_at=now,
+            due_at=due,
+        )
         need.status, need.updated_at = NeedStatus.claimed, now
     else:
-        claim = Claim(organisation_id=organisation_id, need_id=need.id, volunteer_user_id=user_id,
-                      state=ClaimState.requested, created_at=now, due_at=due)
+        claim = Claim(
+            organisation_id=organisation_id,
+            need_id=need.id,
+            volunteer_user_id=user_id,
+            state=ClaimState.requested,
+            created_at=now,
+            due_at=due,
+        )
     session.add(claim)
     session.flush()
     return claim
 
 
-def assign(session: Session, *, organisation_id: int, need_id: int,
-           volunteer_user_id: int | None, offer_id: int | None, by_user_id: int,
-           clock: Clock) -> Claim:
+def assign(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    volunteer_user_id: int | None,
+    offer_id: int | None,
+    by_user_id: int,
+    clock: Clock,
+) -> Claim:
     """A dispatcher matches a need to a volunteer (or offer): the claim is active at once.
 
     Other requested claims on the need are declined. Fails if someone else holds the need.
@@ -208,20 +250,26 @@ def assign(session: Session, *, organisation_id: int, need_id: int,
     held = active_claim(session, need=need)
     if held is not None:
         raise ConflictError(f"need {need_id} is already matched (claim {held.id})")
-    settings = community_settings(session, organisation_id=organisation_id,
-                                  community_id=need.community_id)
+    settings = community_settings(
+        session, organisation_id=organisation_id, community_id=need.community_id
+    )
     now = clock.now()
     chosen: Claim | None = None
-    for c in session.scalars(select(Claim).where(Claim.need_id == need.id,
-                                                 Claim.state == ClaimState.requested)):
+    for c in session.scalars(
+        select(Claim).where(Claim.need_id == need.id, Claim.state == ClaimState.requested)
+    ):
         if c.volunteer_user_id == volunteer_user_id and volunteer_user_id is not None:
             chosen = c
         else:
             _end(c, ClaimState.declined, now, "another volunteer was matched")
     if chosen is None:
-        chosen = Claim(organisation_id=organisation_id, need_id=need.id,
-                       volunteer_user_id=volunteer_user_id, created_at=now,
-                       state=ClaimState.active)
+        chosen = Claim(
+            organisation_id=organisation_id,
+            need_id=need.id,
+            volunteer_user_id=volunteer_user_id,
+            created_at=now,
+            state=ClaimState.active,
+        )
         session.add(chosen)
     chosen.state, chosen.offer_id = ClaimState.active, offer_id
     chosen.accepted_at, chosen.accepted_by_user_id = now, by_user_id
@@ -231,8 +279,7 @@ def assign(session: Session, *, organisation_id: int, need_id: int,
     return chosen
 
 
-def decline_claim(session: Session, *, organisation_id: int, claim_id: int, clock: Clock
-                  ) -> Claim:
+def decline_claim(session: Session, *, organisation_id: int, claim_id: int, clock: Clock) -> Claim:
     claim = _get_claim(session, organisation_id, claim_id)
     if claim.state != ClaimState.requested:
         raise ConflictError(f"claim {claim_id} is {claim.state}, not requested")
@@ -255,14 +302,22 @@ def _held_claim(session: Session, organisation_id: int, need_id: int, clock: Clo
     return claim
 
 
-def start(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-          dispatcher: bool, clock: Clock) -> Claim:
+def start(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    user_id: int,
+    dispatcher: bool,
+    clock: Clock,
+) -> Claim:
     """The holder starts work: the need is in progress and the claim's clock restarts."""
     claim = _held_claim(session, organisation_id, need_id, clock)
     _holder_or_dispatcher(claim, user_id, dispatcher)
     need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
-    settings = community_settings(session, organisation_id=organisation_id,
-                                  community_id=need.community_id)
+    settings = community_settings(
+        session, organisation_id=organisation_id, community_id=need.community_id
+    )
     now = clock.now()
     need.status, need.updated_at = NeedStatus.in_progress, now
     claim.due_at = now + dt.timedelta(seconds=settings.claim_ttl_s)
@@ -270,8 +325,16 @@ def start(session: Session, *, organisation_id: int, need_id: int, user_id: int,
     return claim
 
 
-def release(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-            dispatcher: bool, clock: Clock, reason: str | None = None) -> Claim:
+def release(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    user_id: int,
+    dispatcher: bool,
+    clock: Clock,
+    reason: str | None = None,
+) -> Claim:
     """Give a claim back; the need returns to the board."""
     claim = _held_claim(session, organisation_id, need_id, clock)
     _holder_or_dispatcher(claim, user_id, dispatcher)
@@ -283,8 +346,16 @@ def release(session: Session, *, organisation_id: int, need_id: int, user_id: in
     return claim
 
 
-def complete(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-             dispatcher: bool, clock: Clock, duration_s: int = 0) -> Claim:
+def complete(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    user_id: int,
+    dispatcher: bool,
+    clock: Clock,
+    duration_s: int = 0,
+) -> Claim:
     """The exchange happened: the need is fulfilled, the time is booked, a tie is recorded.
 
     With ``duration_s > 0`` and both people known as members, ``duration_s`` seconds move from
@@ -307,10 +378,18 @@ def complete(session: Session, *, organisation_id: int, need_id: int, user_id: i
             pay = ledger.account_for(session, organisation_id=organisation_id, member_id=taker)
             earn = ledger.account_for(session, organisation_id=organisation_id, member_id=giver)
             assert pay is not None and earn is not None  # created on first use
-            ledger.transfer(session, organisation_id=organisation_id, from_account_id=pay.id,
-                            to_account_id=earn.id, amount_s=duration_s,
-                            kind=TransferKind.exchange, memo=f"need {need.id}: {need.category}",
-                            need_id=need.id, by_user_id=user_id, now=now)
+            ledger.transfer(
+                session,
+                organisation_id=organisation_id,
+                from_account_id=pay.id,
+                to_account_id=earn.id,
+                amount_s=duration_s,
+                kind=TransferKind.exchange,
+                memo=f"need {need.id}: {need.category}",
+                need_id=need.id,
+                by_user_id=user_id,
+                now=now,
+            )
         _record_tie(session, need, taker, giver)
     session.flush()
     return claim
@@ -318,8 +397,9 @@ def complete(session: Session, *, organisation_id: int, need_id: int, user_id: i
 
 def _volunteer_member(session: Session, organisation_id: int, claim: Claim) -> int | None:
     if claim.offer_id is not None:
-        offer = get_offer_or_raise(session, organisation_id=organisation_id,
-                                   offer_id=claim.offer_id)
+        offer = get_offer_or_raise(
+            session, organisation_id=organisation_id, offer_id=claim.offer_id
+        )
         if offer.member_id is not None:
             return offer.member_id
     if claim.volunteer_user_id is None:
@@ -329,24 +409,48 @@ def _volunteer_member(session: Session, organisation_id: int, claim: Claim) -> i
 
 
 def _record_tie(session: Session, need: AidNeed, taker: int, giver: int) -> None:
-    members = {m.id: m for m in session.scalars(select(Member).where(
-        Member.id.in_([taker, giver]), Member.organisation_id == need.organisation_id))}
+    members = {
+        m.id: m
+        for m in session.scalars(
+            select(Member).where(
+                Member.id.in_([taker, giver]), Member.organisation_id == need.organisation_id
+            )
+        )
+    }
     if len(members) != 2:
         return
     bit = SUPPORT_BITS[SupportType(CATEGORY_SUPPORT.get(str(need.category), "practical"))]
-    tie = session.scalar(select(Tie).where(Tie.from_member_id == taker, Tie.to_member_id == giver,
-                                           Tie.kind == TieKind.other))
+    tie = session.scalar(
+        select(Tie).where(
+            Tie.from_member_id == taker, Tie.to_member_id == giver, Tie.kind == TieKind.other
+        )
+    )
     if tie is None:
-        session.add(Tie(organisation_id=need.organisation_id,
-                        community_id=members[taker].community_id, from_member_id=taker,
-                        to_member_id=giver, kind=TieKind.other, support_mask=bit,
-                        source=TieSource.exchange, reciprocal=False))
+        session.add(
+            Tie(
+                organisation_id=need.organisation_id,
+                community_id=members[taker].community_id,
+                from_member_id=taker,
+                to_member_id=giver,
+                kind=TieKind.other,
+                support_mask=bit,
+                source=TieSource.exchange,
+                reciprocal=False,
+            )
+        )
     else:
         tie.support_mask |= bit
 
 
-def ask_takeover(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-                 clock: Clock, message: str | None = None) -> TakeoverRequest:
+def ask_takeover(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    user_id: int,
+    clock: Clock,
+    message: str | None = None,
+) -> TakeoverRequest:
     """Ask to take over a need someone else holds; approved by the holder or a dispatcher, or
     automatically when the holder does not answer within the community's ``takeover_ttl_s``."""
     claim = _held_claim(session, organisation_id, need_id, clock)
@@ -354,44 +458,77 @@ def ask_takeover(session: Session, *, organisation_id: int, need_id: int, user_i
         raise ConflictError("you already hold this need")
     need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
     _check_vetting(session, need, user_id)
-    if session.scalar(select(TakeoverRequest).where(
-            TakeoverRequest.claim_id == claim.id, TakeoverRequest.requester_user_id == user_id,
-            TakeoverRequest.state == TakeoverState.pending)) is not None:
+    if (
+        session.scalar(
+            select(TakeoverRequest).where(
+                TakeoverRequest.claim_id == claim.id,
+                TakeoverRequest.requester_user_id == user_id,
+                TakeoverRequest.state == TakeoverState.pending,
+            )
+        )
+        is not None
+    ):
         raise ConflictError("you already asked to take this over")
-    settings = community_settings(session, organisation_id=organisation_id,
-                                  community_id=need.community_id)
+    settings = community_settings(
+        session, organisation_id=organisation_id, community_id=need.community_id
+    )
     now = clock.now()
-    tk = TakeoverRequest(organisation_id=organisation_id, claim_id=claim.id,
-                         requester_user_id=user_id, state=TakeoverState.pending,
-                         message=message, created_at=now,
-                         due_at=now + dt.timedelta(seconds=settings.takeover_ttl_s))
+    tk = TakeoverRequest(
+        organisation_id=organisation_id,
+        claim_id=claim.id,
+        requester_user_id=user_id,
+        state=TakeoverState.pending,
+        message=message,
+        created_at=now,
+        due_at=now + dt.timedelta(seconds=settings.takeover_ttl_s),
+    )
     session.add(tk)
     session.flush()
     return tk
 
 
-def _hand_over(session: Session, claim: Claim, tk: TakeoverRequest, now: dt.datetime,
-               state: TakeoverState) -> Claim:
+def _hand_over(
+    session: Session, claim: Claim, tk: TakeoverRequest, now: dt.datetime, state: TakeoverState
+) -> Claim:
     need = session.get(AidNeed, claim.need_id)
     assert need is not None  # a claim's need is deleted with it (cascade)
-    settings = community_settings(session, organisation_id=claim.organisation_id,
-                                  community_id=need.community_id)
+    settings = community_settings(
+        session, organisation_id=claim.organisation_id, community_id=need.community_id
+    )
     _end(claim, ClaimState.taken_over, now, f"taken over (request {tk.id})")
     tk.state, tk.decided_at = state, now
-    new = Claim(organisation_id=claim.organisation_id, need_id=claim.need_id,
-                volunteer_user_id=tk.requester_user_id, state=ClaimState.active, created_at=now,
-                accepted_at=now, due_at=now + dt.timedelta(seconds=settings.claim_ttl_s))
+    new = Claim(
+        organisation_id=claim.organisation_id,
+        need_id=claim.need_id,
+        volunteer_user_id=tk.requester_user_id,
+        state=ClaimState.active,
+        created_at=now,
+        accepted_at=now,
+        due_at=now + dt.timedelta(seconds=settings.claim_ttl_s),
+    )
     session.add(new)
-    for other in session.scalars(select(TakeoverRequest).where(
-            TakeoverRequest.claim_id == claim.id, TakeoverRequest.id != tk.id,
-            TakeoverRequest.state == TakeoverState.pending)):
+    for other in session.scalars(
+        select(TakeoverRequest).where(
+            TakeoverRequest.claim_id == claim.id,
+            TakeoverRequest.id != tk.id,
+            TakeoverRequest.state == TakeoverState.pending,
+        )
+    ):
         other.state, other.decided_at = TakeoverState.declined, now
     session.flush()
     return new
 
 
-def decide_takeover(session: Session, *, organisation_id: int, takeover_id: int, user_id: int,
-                    dispatcher: bool, approve: bool, clock: Clock) -> TakeoverRequest:
+def decide_takeover(
+    session: Session,
+    *,
+    organisation_id: int,
+    takeover_id: int,
+    user_id: int,
+    dispatcher: bool,
+    approve: bool,
+    clock: Clock,
+) -> TakeoverRequest:
     sweep(session, organisation_id=organisation_id, clock=clock)
     tk = session.get(TakeoverRequest, takeover_id)
     if tk is None or tk.organisation_id != organisation_id:
@@ -409,9 +546,18 @@ def decide_takeover(session: Session, *, organisation_id: int, takeover_id: int,
     return tk
 
 
-def set_status(session: Session, *, organisation_id: int, need_id: int, status: NeedStatus,
-               user_id: int, dispatcher: bool, clock: Clock, duplicate_of_id: int | None = None,
-               reason: str | None = None) -> AidNeed:
+def set_status(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    status: NeedStatus,
+    user_id: int,
+    dispatcher: bool,
+    clock: Clock,
+    duplicate_of_id: int | None = None,
+    reason: str | None = None,
+) -> AidNeed:
     """Change a need's status outside the claim flow.
 
     Requesters may cancel their own need; the holder may flag ``needs_follow_up``; dispatchers
@@ -421,9 +567,12 @@ def set_status(session: Session, *, organisation_id: int, need_id: int, status: 
     sweep(session, organisation_id=organisation_id, clock=clock)
     need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
     who = reveal_reason(session, need=need, user_id=user_id, dispatcher=dispatcher)
-    allowed_for = {NeedStatus.cancelled: {"dispatcher", "requester"},
-                   NeedStatus.needs_follow_up: {"dispatcher", "requester", "matched"},
-                   NeedStatus.duplicate: {"dispatcher"}, NeedStatus.open: {"dispatcher"}}
+    allowed_for = {
+        NeedStatus.cancelled: {"dispatcher", "requester"},
+        NeedStatus.needs_follow_up: {"dispatcher", "requester", "matched"},
+        NeedStatus.duplicate: {"dispatcher"},
+        NeedStatus.open: {"dispatcher"},
+    }
     if status not in allowed_for:
         raise InputError(f"{status} is reached through claims (claim, start, complete)")
     if who not in allowed_for[status]:
@@ -435,8 +584,9 @@ def set_status(session: Session, *, organisation_id: int, need_id: int, status: 
         get_need_or_raise(session, organisation_id=organisation_id, need_id=duplicate_of_id)
         need.duplicate_of_id = duplicate_of_id
     if status != NeedStatus.needs_follow_up:
-        for c in session.scalars(select(Claim).where(Claim.need_id == need.id,
-                                                     Claim.state.in_(_HELD))):
+        for c in session.scalars(
+            select(Claim).where(Claim.need_id == need.id, Claim.state.in_(_HELD))
+        ):
             _end(c, ClaimState.released, now, reason or f"need marked {status}")
     need.status, need.updated_at = status, now
     if status == NeedStatus.open:
@@ -445,8 +595,16 @@ def set_status(session: Session, *, organisation_id: int, need_id: int, status: 
     return need
 
 
-def add_note(session: Session, *, organisation_id: int, need_id: int, user_id: int,
-             dispatcher: bool, data: NoteCreate, clock: Clock) -> AidNote:
+def add_note(
+    session: Session,
+    *,
+    organisation_id: int,
+    need_id: int,
+    user_id: int,
+    dispatcher: bool,
+    data: NoteCreate,
+    clock: Clock,
+) -> AidNote:
     """A note, follow-up or feedback from the requester, the matched volunteer or a dispatcher.
 
     A follow-up puts the need back on the board as ``needs_follow_up``; a note by the holder
@@ -456,40 +614,63 @@ def add_note(session: Session, *, organisation_id: int, need_id: int, user_id: i
     need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
     who = reveal_reason(session, need=need, user_id=user_id, dispatcher=dispatcher)
     if who is None:
-        was = session.scalar(select(Claim.id).where(
-            Claim.need_id == need.id, Claim.volunteer_user_id == user_id,
-            Claim.state == ClaimState.completed))
+        was = session.scalar(
+            select(Claim.id).where(
+                Claim.need_id == need.id,
+                Claim.volunteer_user_id == user_id,
+                Claim.state == ClaimState.completed,
+            )
+        )
         if was is None or data.kind != NoteKind.feedback:
-            raise PermissionDeniedError("only the requester, the matched volunteer or a "
-                                        "dispatcher may write here")
+            raise PermissionDeniedError(
+                "only the requester, the matched volunteer or a dispatcher may write here"
+            )
         who = "matched"
     side = {"matched": "volunteer"}.get(who, who)
     now = clock.now()
-    note = AidNote(organisation_id=organisation_id, need_id=need.id, author_user_id=user_id,
-                   side=side, kind=data.kind, rating=data.rating, text=data.text,
-                   follow_up_due_at=data.follow_up_due_at, created_at=now)
+    note = AidNote(
+        organisation_id=organisation_id,
+        need_id=need.id,
+        author_user_id=user_id,
+        side=side,
+        kind=data.kind,
+        rating=data.rating,
+        text=data.text,
+        follow_up_due_at=data.follow_up_due_at,
+        created_at=now,
+    )
     session.add(note)
-    if data.kind == NoteKind.follow_up and need.status not in (NeedStatus.cancelled,
-                                                               NeedStatus.duplicate):
+    if data.kind == NoteKind.follow_up and need.status not in (
+        NeedStatus.cancelled,
+        NeedStatus.duplicate,
+    ):
         need.status, need.updated_at = NeedStatus.needs_follow_up, now
     held = active_claim(session, need=need)
     if held is not None and held.volunteer_user_id == user_id:
-        settings = community_settings(session, organisation_id=organisation_id,
-                                      community_id=need.community_id)
+        settings = community_settings(
+            session, organisation_id=organisation_id, community_id=need.community_id
+        )
         held.due_at = now + dt.timedelta(seconds=settings.claim_ttl_s)
     session.flush()
     return note
 
 
 def list_notes(session: Session, *, organisation_id: int, need_id: int) -> Sequence[AidNote]:
-    return session.scalars(select(AidNote).where(
-        AidNote.organisation_id == organisation_id, AidNote.need_id == need_id)
-        .order_by(AidNote.created_at, AidNote.id)).all()
+    return session.scalars(
+        select(AidNote)
+        .where(AidNote.organisation_id == organisation_id, AidNote.need_id == need_id)
+        .order_by(AidNote.created_at, AidNote.id)
+    ).all()
 
 
-def list_claims(session: Session, *, organisation_id: int, user_id: int | None = None,
-                need_id: int | None = None, states: Sequence[ClaimState] | None = None
-                ) -> Sequence[Claim]:
+def list_claims(
+    session: Session,
+    *,
+    organisation_id: int,
+    user_id: int | None = None,
+    need_id: int | None = None,
+    states: Sequence[ClaimState] | None = None,
+) -> Sequence[Claim]:
     q = select(Claim).where(Claim.organisation_id == organisation_id)
     if user_id is not None:
         q = q.where(Claim.volunteer_user_id == user_id)

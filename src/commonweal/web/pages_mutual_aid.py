@@ -37,8 +37,9 @@ URGENCY = {1: "low", 2: "normal", 3: "high", 4: "critical"}
 
 
 def _base(ctx: OrgContext, community_id: int, title: str, active: str) -> dict[str, Any]:
-    c = reg.get_community_or_raise(ctx.session, organisation_id=ctx.organisation_id,
-                                   community_id=community_id)
+    c = reg.get_community_or_raise(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id
+    )
     tabs = []
     base = f"/o/{ctx.organisation_id}/c/{c.id}/aid"
     if ctx.can(Permission.aid_read):
@@ -49,10 +50,18 @@ def _base(ctx: OrgContext, community_id: int, title: str, active: str) -> dict[s
         tabs.append(("dispatch", "Dispatch", f"{base}/dispatch"))
     if ctx.can(Permission.aid_read):
         tabs.append(("map", "Crisis map", f"{base}/map"))
-    return {"shell": shell_for(ctx, c.id), "community": c, "title": title, "aid_tabs": tabs,
-            "aid_active": active, "api": f"/api/v1/orgs/{ctx.organisation_id}",
-            "aid_base": base, "urgency": URGENCY, "can_volunteer":
-            ctx.can(Permission.aid_volunteer), "can_dispatch": ctx.can(Permission.aid_dispatch)}
+    return {
+        "shell": shell_for(ctx, c.id),
+        "community": c,
+        "title": title,
+        "aid_tabs": tabs,
+        "aid_active": active,
+        "api": f"/api/v1/orgs/{ctx.organisation_id}",
+        "aid_base": base,
+        "urgency": URGENCY,
+        "can_volunteer": ctx.can(Permission.aid_volunteer),
+        "can_dispatch": ctx.can(Permission.aid_dispatch),
+    }
 
 
 @router.get("")
@@ -60,20 +69,37 @@ def board(request: Request, community_id: int, ctx: Reader) -> Response:
     """Open needs, anonymised: ticket number, category, urgency, area, when."""
     clock = clock_of(request)
     workflow.sweep(ctx.session, organisation_id=ctx.organisation_id, clock=clock)
-    settings = service.community_settings(ctx.session, organisation_id=ctx.organisation_id,
-                                          community_id=community_id)
-    rows, total = service.list_needs(ctx.session, organisation_id=ctx.organisation_id,
-                                     community_id=community_id,
-                                     statuses=list(service.OPEN_STATUSES), limit=200)
-    held = list(service.list_needs(ctx.session, organisation_id=ctx.organisation_id,
-                                   community_id=community_id,
-                                   statuses=[NeedStatus.claimed, NeedStatus.in_progress],
-                                   limit=200)[0])
+    settings = service.community_settings(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id
+    )
+    rows, total = service.list_needs(
+        ctx.session,
+        organisation_id=ctx.organisation_id,
+        community_id=community_id,
+        statuses=list(service.OPEN_STATUSES),
+        limit=200,
+    )
+    held = list(
+        service.list_needs(
+            ctx.session,
+            organisation_id=ctx.organisation_id,
+            community_id=community_id,
+            statuses=[NeedStatus.claimed, NeedStatus.in_progress],
+            limit=200,
+        )[0]
+    )
     # the board never shows private details, even to dispatchers (they use the dispatch page)
-    return render(request, "mutual_aid/board.html", {
-        **_base(ctx, community_id, "Needs board", "board"), "settings": settings,
-        "needs": [need_read(n, reveal=False) for n in rows], "total": total,
-        "held": [need_read(n, reveal=False) for n in held]})
+    return render(
+        request,
+        "mutual_aid/board.html",
+        {
+            **_base(ctx, community_id, "Needs board", "board"),
+            "settings": settings,
+            "needs": [need_read(n, reveal=False) for n in rows],
+            "total": total,
+            "held": [need_read(n, reveal=False) for n in held],
+        },
+    )
 
 
 @router.get("/mine")
@@ -83,51 +109,97 @@ def mine(request: Request, community_id: int, ctx: Requester) -> Response:
     workflow.sweep(ctx.session, organisation_id=ctx.organisation_id, clock=clock)
     claims: list[dict[str, Any]] = []
     if ctx.can(Permission.aid_volunteer):
-        for c in workflow.list_claims(ctx.session, organisation_id=ctx.organisation_id,
-                                      user_id=ctx.user_id)[:100]:
-            need = service.get_need_or_raise(ctx.session, organisation_id=ctx.organisation_id,
-                                             need_id=c.need_id)
+        for c in workflow.list_claims(
+            ctx.session, organisation_id=ctx.organisation_id, user_id=ctx.user_id
+        )[:100]:
+            need = service.get_need_or_raise(
+                ctx.session, organisation_id=ctx.organisation_id, need_id=c.need_id
+            )
             if need.community_id != community_id:
                 continue
-            shown = (needs_out(ctx, [need])[0] if c.state == ClaimState.active
-                     else need_read(need, reveal=False))
+            shown = (
+                needs_out(ctx, [need])[0]
+                if c.state == ClaimState.active
+                else need_read(need, reveal=False)
+            )
             claims.append({"claim": c, "need": shown})
-    mine_rows, _ = service.list_needs(ctx.session, organisation_id=ctx.organisation_id,
-                                      community_id=community_id, requester_user_id=ctx.user_id,
-                                      approved=None, limit=100)
-    return render(request, "mutual_aid/mine.html", {
-        **_base(ctx, community_id, "My claims and requests", "mine"), "claims": claims,
-        "requests": needs_out(ctx, mine_rows)})
+    mine_rows, _ = service.list_needs(
+        ctx.session,
+        organisation_id=ctx.organisation_id,
+        community_id=community_id,
+        requester_user_id=ctx.user_id,
+        approved=None,
+        limit=100,
+    )
+    return render(
+        request,
+        "mutual_aid/mine.html",
+        {
+            **_base(ctx, community_id, "My claims and requests", "mine"),
+            "claims": claims,
+            "requests": needs_out(ctx, mine_rows),
+        },
+    )
 
 
 @router.get("/request")
 def request_form(request: Request, community_id: int, ctx: Requester) -> Response:
-    return render(request, "mutual_aid/request.html", {
-        **_base(ctx, community_id, "Ask for help", "request"), "categories": list(Category),
-        "created": None})
+    return render(
+        request,
+        "mutual_aid/request.html",
+        {
+            **_base(ctx, community_id, "Ask for help", "request"),
+            "categories": list(Category),
+            "created": None,
+        },
+    )
 
 
 @router.post("/request")
-def request_submit(request: Request, community_id: int, ctx: Requester,
-                   category: Annotated[str, Form()], description: Annotated[str, Form()] = "",
-                   urgency: Annotated[int, Form(ge=1, le=4)] = 2,
-                   area: Annotated[str, Form(max_length=200)] = "",
-                   address: Annotated[str, Form(max_length=300)] = "",
-                   contact: Annotated[str, Form(max_length=254)] = "") -> Response:
+def request_submit(
+    request: Request,
+    community_id: int,
+    ctx: Requester,
+    category: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    urgency: Annotated[int, Form(ge=1, le=4)] = 2,
+    area: Annotated[str, Form(max_length=200)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
     """The web form: a need with channel ``web``; the address and contact stay private."""
     try:
-        data = NeedCreate(category=category, description=description, urgency=urgency,
-                          area=area or None, address=address or None, contact=contact or None)
+        data = NeedCreate(
+            category=category,
+            description=description,
+            urgency=urgency,
+            area=area or None,
+            address=address or None,
+            contact=contact or None,
+        )
     except ValueError as exc:
         raise InputError("the request form has a problem", [Problem(str(exc)[:300])]) from exc
-    need = service.create_need(ctx.session, organisation_id=ctx.organisation_id,
-                               community_id=community_id, data=data, channel=Channel.web,
-                               clock=clock_of(request), requester_user_id=ctx.user_id,
-                               moderated=ctx.can(Permission.aid_dispatch))
+    need = service.create_need(
+        ctx.session,
+        organisation_id=ctx.organisation_id,
+        community_id=community_id,
+        data=data,
+        channel=Channel.web,
+        clock=clock_of(request),
+        requester_user_id=ctx.user_id,
+        moderated=ctx.can(Permission.aid_dispatch),
+    )
     ctx.audit("create", "aid_need", [need.id], ["category", "address", "contact"])
-    return render(request, "mutual_aid/request.html", {
-        **_base(ctx, community_id, "Ask for help", "request"), "categories": list(Category),
-        "created": need}, status_code=201)
+    return render(
+        request,
+        "mutual_aid/request.html",
+        {
+            **_base(ctx, community_id, "Ask for help", "request"),
+            "categories": list(Category),
+            "created": need,
+        },
+        status_code=201,
+    )
 
 
 @router.get("/dispatch")
@@ -135,36 +207,76 @@ def dispatch_desk(request: Request, community_id: int, ctx: Dispatcher) -> Respo
     """The latest matching run with reasons, requested claims to confirm, needs to approve."""
     clock = clock_of(request)
     workflow.sweep(ctx.session, organisation_id=ctx.organisation_id, clock=clock)
-    run = dispatch.latest_run(ctx.session, organisation_id=ctx.organisation_id,
-                              community_id=community_id)
-    suggestions = (list(dispatch.list_suggestions(ctx.session, organisation_id=ctx.organisation_id,
-                                                  run_id=run.id)) if run else [])
-    offers = service.list_offers(ctx.session, organisation_id=ctx.organisation_id,
-                                 community_id=community_id)
+    run = dispatch.latest_run(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id
+    )
+    suggestions = (
+        list(
+            dispatch.list_suggestions(
+                ctx.session, organisation_id=ctx.organisation_id, run_id=run.id
+            )
+        )
+        if run
+        else []
+    )
+    offers = service.list_offers(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id
+    )
     need_ids = {s.need_id for s in suggestions}
-    needs = {n.id: need_read(n, reveal=False) for n in service.list_needs(
-        ctx.session, organisation_id=ctx.organisation_id, ids=sorted(need_ids), approved=None,
-        limit=500)[0]}
-    requested = [c for c in workflow.list_claims(ctx.session, organisation_id=ctx.organisation_id,
-                                                 states=[ClaimState.requested])
-                 if service.get_need_or_raise(ctx.session, organisation_id=ctx.organisation_id,
-                                              need_id=c.need_id).community_id == community_id]
-    pending, _ = service.list_needs(ctx.session, organisation_id=ctx.organisation_id,
-                                    community_id=community_id, approved=False,
-                                    statuses=list(service.OPEN_STATUSES))
-    return render(request, "mutual_aid/dispatch.html", {
-        **_base(ctx, community_id, "Dispatch", "dispatch"), "run": run,
-        "suggestions": suggestions, "needs": needs,
-        "offers": [offer_read(o, private=False) for o in offers],
-        "requested": requested, "pending": [need_read(n, reveal=False) for n in pending]})
+    needs = {
+        n.id: need_read(n, reveal=False)
+        for n in service.list_needs(
+            ctx.session,
+            organisation_id=ctx.organisation_id,
+            ids=sorted(need_ids),
+            approved=None,
+            limit=500,
+        )[0]
+    }
+    requested = [
+        c
+        for c in workflow.list_claims(
+            ctx.session, organisation_id=ctx.organisation_id, states=[ClaimState.requested]
+        )
+        if service.get_need_or_raise(
+            ctx.session, organisation_id=ctx.organisation_id, need_id=c.need_id
+        ).community_id
+        == community_id
+    ]
+    pending, _ = service.list_needs(
+        ctx.session,
+        organisation_id=ctx.organisation_id,
+        community_id=community_id,
+        approved=False,
+        statuses=list(service.OPEN_STATUSES),
+    )
+    return render(
+        request,
+        "mutual_aid/dispatch.html",
+        {
+            **_base(ctx, community_id, "Dispatch", "dispatch"),
+            "run": run,
+            "suggestions": suggestions,
+            "needs": needs,
+            "offers": [offer_read(o, private=False) for o in offers],
+            "requested": requested,
+            "pending": [need_read(n, reveal=False) for n in pending],
+        },
+    )
 
 
 @router.get("/map")
 def crisis_map(request: Request, community_id: int, ctx: Reader) -> Response:
     """The crisis map: clustered markers from the GeoJSON endpoint; works with no tiles."""
-    reports = crisis.list_reports(ctx.session, organisation_id=ctx.organisation_id,
-                                  community_id=community_id, limit=200)
-    return render(request, "mutual_aid/map.html", {
-        **_base(ctx, community_id, "Crisis map", "map"),
-        "reports": [report_read(r, contact=False) for r in reports],
-        "categories": list(Category)})
+    reports = crisis.list_reports(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id, limit=200
+    )
+    return render(
+        request,
+        "mutual_aid/map.html",
+        {
+            **_base(ctx, community_id, "Crisis map", "map"),
+            "reports": [report_read(r, contact=False) for r in reports],
+            "categories": list(Category),
+        },
+    )
