@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -41,12 +42,28 @@ DATA = (
 N_UNITS, N_IND, N_DRAWS, CONC, SEED = 84_000, 100, 1_000, 50.0, 2026
 
 
-def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its finished child processes."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
+def timed(fn, repeat: int = 1, name: str | None = None):  # type: ignore[no-untyped-def]
+    """Median wall time over ``repeat`` runs; CPU seconds of the last run kept under ``name``.
+
+    The machine these numbers come from is shared (see load_average_*): wall times there are
+    inflated, CPU seconds much less so.
+    """
     times, out = [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        c, t = _cpu(), time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
+        if name:
+            CPU[name] = _cpu() - c
     return statistics.median(times), out
 
 
@@ -187,15 +204,15 @@ def bench_mc() -> dict[str, object]:
                 spec, frame, alternatives=alt, n_draws=N_DRAWS, seed=SEED, executor=ex, batch=64
             )
 
-    t_serial, _ = timed(lambda: run("serial"), 1)
-    t_proc, res = timed(lambda: run("processes"), 1)
-    t_dask, _ = timed(lambda: run("dask"), 1)
+    t_serial, _ = timed(lambda: run("serial"), 1, "serial")
+    t_proc, res = timed(lambda: run("processes"), 1, "processes")
+    t_dask, _ = timed(lambda: run("dask"), 1, "dask")
     print(
         f"MC {N_UNITS} x {N_IND} x {N_DRAWS}: commonweal serial {t_serial:.2f} s, "
         f"processes(2) {t_proc:.2f} s, dask threads(2) {t_dask:.2f} s"
     )
     wd = np.random.default_rng(SEED).dirichlet(np.full(N_IND, CONC / N_IND), size=N_DRAWS) * N_IND
-    t_pd, pres = timed(lambda: pandas_mc(pdf, wd), 1)
+    t_pd, pres = timed(lambda: pandas_mc(pdf, wd), 1, "pandas")
     print(f"  pandas loop {t_pd:.2f} s")
     width = float(np.median(res.q95 - res.q05))
     best = min(t_serial, t_proc, t_dask)
@@ -206,6 +223,11 @@ def bench_mc() -> dict[str, object]:
         "mc_commonweal_serial_s": round(t_serial, 3),
         "mc_commonweal_processes2_s": round(t_proc, 3),
         "mc_commonweal_dask_threads2_s": round(t_dask, 3),
+        "mc_cpu_s_commonweal_serial": round(CPU["serial"], 2),
+        "mc_cpu_s_commonweal_processes2": round(CPU["processes"], 2),
+        "mc_cpu_s_commonweal_dask_threads2": round(CPU["dask"], 2),
+        "mc_cpu_s_pandas": round(CPU["pandas"], 2),
+        "mc_cpu_ratio_pandas_over_commonweal_serial": round(CPU["pandas"] / CPU["serial"], 2),
         "mc_pandas_s": round(t_pd, 3),
         "mc_ratio_pandas_over_commonweal_best": round(t_pd / best, 2),
         "mc_target_10s_met": best < 10.0,

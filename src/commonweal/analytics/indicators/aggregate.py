@@ -56,6 +56,7 @@ def aggregate(
     *,
     missing: str = "any",
     min_available: float = 1.0,
+    complete: bool | None = None,
 ) -> FloatArray:
     """Aggregate a node's inputs.
 
@@ -71,12 +72,16 @@ def aggregate(
     available inputs and makes the unit missing when fewer than ``min_available`` (a share of the
     inputs, 0-1) are available.
 
+    ``complete=True`` promises that no input is missing (skips the check); ``None`` checks.
+
     Reference: OECD/JRC (2008) *Handbook on Constructing Composite Indicators*, section 6.
     """
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     n_inputs = x.shape[1] if x.ndim == 2 else x.shape[0]
-    if method != "copeland" and not np.isnan(x).any():
+    if complete is None:
+        complete = not bool(np.isnan(x).any())
+    if method != "copeland" and complete:
         return _aggregate_complete(method, x, w)
     valid = ~np.isnan(x)
     if x.ndim == 2:
@@ -136,7 +141,7 @@ def _aggregate_complete(method: str, x: FloatArray, w: FloatArray) -> FloatArray
         if method == "sum":
             return _combine(x, w)
         if method == "arithmetic":
-            return np.asarray(_combine(x, w) / wsum, dtype=np.float64)
+            return _combine(x, w / wsum)  # weights scaled first: one pass over units x draws
         if method in ("geometric", "harmonic") and np.any(x < 0):
             raise AnalysisError(
                 f"{method} mean needs non-negative inputs; use a normalisation such as "

@@ -44,6 +44,7 @@ class LeafData:
     periods: NDArray[np.object_] | None
     matrix: FloatArray  # (n_units, n_indicators), NaN = missing
     groups: tuple[NDArray[np.intp] | slice, ...] = field(default=())  # rows of each period
+    has_missing: NDArray[np.bool_] | None = None  # per indicator: any missing value?
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,10 @@ def leaf_matrix(
             v = treat(v, ind.treatment)
             v = normalise(v, norm, ind.direction)
             out[j, g] = round_values(v, ind.round, spec.rounding) if rounding else v
-    return LeafData(units=units, periods=periods, matrix=out.T, groups=groups)
+    has_missing = np.isnan(out).any(axis=1)
+    return LeafData(
+        units=units, periods=periods, matrix=out.T, groups=groups, has_missing=has_missing
+    )
 
 
 def _post_order(spec: IndexSpec) -> list[Node]:
@@ -266,7 +270,13 @@ def evaluate_tree(
                     vals.append(nz if (node.inputs == "normalised" and nz is not None) else sc)
             B = max(max(v.shape[1] for v in vals), W.shape[1])
             X = np.stack([np.broadcast_to(v, (L.shape[0], B)) for v in vals])
-        score = aggregate(method, X, W, missing=node.missing, min_available=node.min_available)
+        complete = None
+        if X is L or X.ndim == 2:
+            if leaves.has_missing is not None:
+                complete = not bool(leaves.has_missing[[leaf_pos[k] for k in kids]].any())
+        score = aggregate(
+            method, X, W, missing=node.missing, min_available=node.min_available, complete=complete
+        )
         if rounding:
             score = round_values(score, node.score_round, spec.rounding)
         normed: FloatArray | None = None

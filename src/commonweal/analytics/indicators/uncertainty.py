@@ -152,17 +152,17 @@ def rank_columns(values: FloatArray) -> IntArray:
     pos = np.arange(1, n + 1, dtype=np.int32)
     new_run = np.empty(n, dtype=bool)
     new_run[0] = True
+    any_missing = bool(np.isnan(values).any())
     for r in range(values.shape[0]):
         row = values[r]
-        missing = np.isnan(row)
-        has_missing = bool(missing.any())
-        v = np.where(missing, -np.inf, row) if has_missing else row
+        missing = np.isnan(row) if any_missing else None
+        v = np.where(missing, -np.inf, row) if missing is not None else row
         order = np.argsort(v)[::-1]
         s = v[order]
         np.not_equal(s[1:], s[:-1], out=new_run[1:])
-        r_sorted = np.maximum.accumulate(np.where(new_run, pos, 0))
-        out[r, order] = r_sorted
-        if has_missing:
+        # ties share the smallest rank; without ties the sorted positions are the ranks
+        out[r, order] = pos if new_run.all() else np.maximum.accumulate(np.where(new_run, pos, 0))
+        if missing is not None:
             out[r, missing] = 0
     return out
 
