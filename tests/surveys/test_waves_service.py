@@ -143,3 +143,17 @@ def test_small_wave_is_suppressed_for_volunteers(world, bscs_frame, tmp_path) ->
     small = analysis.redact_report(full).to_dict()
     assert small["suppressed"] and small["reliability"] == [] and small["cfa"] is None
     assert all(set(s) == {"subscale", "name"} for s in small["subscales"])
+
+
+def test_erasing_a_member_erases_their_responses(world, bscs_frame, tmp_path) -> None:
+    from commonweal.registry import service as reg
+
+    wave = make_wave(world)
+    linked = bscs_frame.head(3).with_columns(pl.Series("member", ["a0", "a1", None]))
+    import_frame(world, wave, linked, tmp_path)
+    with transaction(world.factory) as s:
+        reg.erase_member(s, organisation_id=world.org_a, member_id=world.members_a["a0"])
+    with transaction(world.factory) as s:
+        left = s.scalars(select(SurveyResponse.respondent_key)
+                         .order_by(SurveyResponse.respondent_key)).all()
+    assert left == ["r0001", "r0002"] and _count(world, SurveyScore) == 2 * 5

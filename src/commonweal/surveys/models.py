@@ -86,8 +86,9 @@ class SurveyResponse(TenantMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
                                            index=True)
+    # erasing a member erases their identified responses (and, by cascade, their scores)
     member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("member.id", ondelete="SET NULL"), index=True
+        ForeignKey("member.id", ondelete="CASCADE"), index=True
     )
     respondent_key: Mapped[str] = mapped_column(String(100))
     submitted_at: Mapped[dt.datetime | None]
