@@ -30,3 +30,4 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(registry_pages)
     app.include_router(__import__("commonweal.web.pages_surveys", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_mutual_aid", fromlist=["router"]).router)
+    app.include_router(__import__("commonweal.web.pages_indicators", fromlist=["router"]).router)

@@ -1,0 +1,148 @@
+// County choropleth of an index run: Leaflet on the bundled us-atlas TopoJSON (no tiles), scores
+// from the run's map-data endpoint, five quantile classes, a legend, hover and click for the
+// county's name and score. Sets data-map-ready="<number of counties drawn>" when done.
+"use strict";
+
+(function () {
+  const el = document.getElementById("county-map");
+  const status = document.getElementById("map-status");
+  if (!el || typeof L === "undefined" || typeof topojson === "undefined") { return; }
+  el.style.height = "30rem";  // CSSOM, allowed by the CSP (no inline style attribute)
+  el.style.background = "#f4f6f5";
+
+  const COLOURS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
+  const MISSING = "#d9d9d9";
+
+  function quantileBreaks(values, k) {
+    const v = values.slice().sort((a, b) => a - b);
+    const breaks = [];
+    for (let i = 1; i < k; i++) { breaks.push(v[Math.min(v.length - 1, Math.floor(i * v.length / k))]); }
+    return breaks;
+  }
+
+  function classOf(value, breaks) {
+    let c = 0;
+    while (c < breaks.length && value >= breaks[c]) { c++; }
+    return c;
+  }
+
+  function fmt(x) {
+    if (x === null || x === undefined) { return "missing"; }
+    return Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(4)).toString();
+  }
+
+  function box(lines) {
+    const div = document.createElement("div");
+    lines.forEach(function (text, i) {
+      const p = document.createElement(i === 0 ? "strong" : "div");
+      p.textContent = text;
+      div.appendChild(p);
+    });
+    return div;
+  }
+
+  function panel(position) {
+    const ctl = L.control({ position: position });
+    ctl.onAdd = function () {
+      const d = L.DomUtil.create("div", "map-panel");
+      d.style.background = "rgba(255,255,255,0.92)";
+      d.style.padding = "6px 8px";
+      d.style.borderRadius = "4px";
+      d.style.font = "12px/1.4 system-ui, sans-serif";
+      d.style.boxShadow = "0 1px 3px rgba(0,0,0,0.25)";
+      return d;
+    };
+    return ctl;
+  }
+
+  async function draw() {
+    const [topoResponse, scoreResponse] = await Promise.all([
+      fetch(el.dataset.topology, { credentials: "same-origin" }),
+      fetch(el.dataset.scores, { credentials: "same-origin", headers: { Accept: "application/json" } }),
+    ]);
+    if (!topoResponse.ok || !scoreResponse.ok) {
+      status.textContent = "The map could not be loaded.";
+      return;
+    }
+    const topo = await topoResponse.json();
+    const data = await scoreResponse.json();
+    const units = data.units;
+    const values = Object.values(units).map((u) => u[0]).filter((s) => s !== null);
+    const breaks = quantileBreaks(values, COLOURS.length);
+
+    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25, minZoom: 2, maxZoom: 10 })
+      .setView([38.5, -96], 3.75);
+    const counties = topojson.feature(topo, topo.objects.counties);
+    let drawn = 0;
+    const info = panel("topright");
+    info.addTo(map);
+    const infoEl = info.getContainer();
+    infoEl.appendChild(box([data.title + ", " + data.period, "Hover over a county"]));
+
+    function describe(feature) {
+      const u = units[feature.id];
+      const name = u ? u[3] : (feature.properties.name || feature.id);
+      if (!u) { return [name + " (" + feature.id + ")", "no result in this run"]; }
+      return [name + " (" + feature.id + ")", data.index_column + ": " + fmt(u[0]),
+              "rank " + (u[1] === null ? "–" : u[1]) + " of " + data.n_units];
+    }
+
+    const layer = L.geoJSON(counties, {
+      filter: (f) => f.geometry !== null,
+      style: function (feature) {
+        const u = units[feature.id];
+        const s = u ? u[0] : null;
+        return { fillColor: s === null ? MISSING : COLOURS[classOf(s, breaks)], fillOpacity: 0.9,
+                 color: "#ffffff", weight: 0.3, opacity: 1 };
+      },
+      onEachFeature: function (feature, lyr) {
+        if (units[feature.id]) { drawn++; }
+        lyr.on("mouseover", function () {
+          lyr.setStyle({ weight: 2, color: "#222222" });
+          lyr.bringToFront();
+          infoEl.replaceChildren(box(describe(feature)));
+        });
+        lyr.on("mouseout", function () { layer.resetStyle(lyr); });
+        lyr.bindPopup(() => box(describe(feature)));
+      },
+    }).addTo(map);
+    if (topo.objects.states) {
+      L.geoJSON(topojson.mesh(topo, topo.objects.states, (a, b) => a !== b), {
+        style: { color: "#555555", weight: 0.8, fill: false, interactive: false },
+        interactive: false,
+      }).addTo(map);
+    }
+
+    const legend = panel("bottomright");
+    legend.addTo(map);
+    const lg = legend.getContainer();
+    const title = document.createElement("strong");
+    title.textContent = data.index_column + " (quintiles)";
+    lg.appendChild(title);
+    const edges = [Math.min(...values)].concat(breaks, [Math.max(...values)]);
+    COLOURS.concat([MISSING]).forEach(function (colour, i) {
+      const row = document.createElement("div");
+      row.className = "legend-row";
+      const swatch = document.createElement("span");
+      swatch.style.display = "inline-block";
+      swatch.style.width = "14px";
+      swatch.style.height = "10px";
+      swatch.style.marginRight = "6px";
+      swatch.style.background = colour;
+      swatch.style.border = "1px solid #999";
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(
+        i < COLOURS.length ? fmt(edges[i]) + " – " + fmt(edges[i + 1]) : "missing / not in run"));
+      lg.appendChild(row);
+    });
+
+    const missing = Object.keys(units).length - drawn;
+    status.textContent = drawn + " counties drawn" +
+      (missing > 0 ? "; " + missing + " units of the run are not US counties of the boundary file" : "") + ".";
+    el.dataset.mapReady = String(drawn);
+  }
+
+  draw().catch(function (err) {
+    status.textContent = "The map could not be drawn: " + err;
+  });
+})();
