@@ -85,10 +85,8 @@ class LedgerMachine(RuleBasedStateMachine):
         with transaction(self.factory) as s:
             accs = s.scalars(select(LedgerAccount)).all()
             assert sum(a.balance_s for a in accs) == 0
-            assert (
-                sum(s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_s), 0))) for _ in [0])
-                == 0
-            )
+            # the entries themselves (not only the cached balances) sum to zero
+            assert s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_s), 0))) == 0
             for a in accs:
                 assert a.balance_s == self.model[a.id]
                 assert a.min_balance_s is None or a.balance_s >= a.min_balance_s
@@ -102,8 +100,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
 TestLedgerInvariant = LedgerMachine.TestCase
 TestLedgerInvariant.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
+    max_examples=20,
+    stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
