@@ -10,6 +10,7 @@ from commonweal.notify.base import (
     SendResult,
 )
 from commonweal.notify.email import SmtpEmailNotifier
+from commonweal.notify.jsonl import JsonlNotifier
 from commonweal.notify.sms import HttpSmsProvider, SmsNotifier, SmsProvider
 from commonweal.notify.webhook import WebhookNotifier, sign_payload, verify_signature
 
@@ -17,6 +18,7 @@ __all__ = [
     "DeliveryError",
     "HttpSmsProvider",
     "InMemoryNotifier",
+    "JsonlNotifier",
     "Notifier",
     "OutboundMessage",
     "RoutingNotifier",
