@@ -28,6 +28,7 @@ VENDOR = ROOT / "src" / "commonweal" / "web" / "static" / "vendor"
 # npm package -> (file inside the package, name under static/vendor/). The licence is added.
 FILES: dict[str, list[tuple[str, str]]] = {
     "htmx.org": [("dist/htmx.min.js", "htmx.min.js")],
+    "cytoscape": [("dist/cytoscape.min.js", "cytoscape.min.js")],
     "leaflet": [
         ("dist/leaflet.js", "leaflet.js"),
         ("dist/leaflet.css", "leaflet.css"),
