@@ -163,3 +163,35 @@ def test_sobol_additive_model_recovers_analytic_indices() -> None:
     s2, st2 = _indices(f(a), f(b), f(ab2))
     assert s1 == pytest.approx(0.2, abs=0.03) and st1 == pytest.approx(0.2, abs=0.03)
     assert s2 == pytest.approx(0.8, abs=0.03) and st2 == pytest.approx(0.8, abs=0.03)
+
+
+def test_rank_summary_with_unranked_draws_matches_numpy() -> None:
+    from commonweal.analytics.indicators.uncertainty import _summarise
+
+    rng = np.random.default_rng(9)
+    ranks = rng.integers(1, 50, size=(101, 30)).astype(np.int32)
+    ranks[rng.random(ranks.shape) < 0.2] = 0  # unranked in some draws
+    ranks[:, 3] = 0  # never ranked
+    nominal = rng.integers(1, 50, size=30).astype(float)
+    (q05, med, q95), shift = _summarise(ranks, nominal, (0.05, 0.5, 0.95), chunk=7)
+    f = np.where(ranks == 0, np.nan, ranks.astype(float))
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        ref = [np.nanquantile(f, q, axis=0) for q in (0.05, 0.5, 0.95)]
+    for got, want in zip((q05, med, q95), ref, strict=True):
+        np.testing.assert_allclose(got, want)
+    ok = ranks[:, 0] > 0
+    assert shift[0] == pytest.approx(np.abs(ranks[ok, 0] - nominal[0]).mean())
+    assert np.isnan(shift[3])
+
+
+def test_bootstrap_shortcut_equals_resampling() -> None:
+    from commonweal.analytics.indicators.sensitivity import _bootstrap, _indices
+
+    rng = np.random.default_rng(4)
+    ya, yb, yab = (rng.random((16, 9)) * 10 for _ in range(3))
+    boots = rng.integers(0, 16, size=(5, 16))
+    counts = np.zeros((5, 16))
+    np.add.at(counts, (np.repeat(np.arange(5), 16), boots.ravel()), 1.0)
+    got = _bootstrap(ya, yb, yab, counts)
+    want = np.array([_indices(ya[r], yb[r], yab[r]) for r in boots])
+    np.testing.assert_allclose(got, want)

@@ -257,14 +257,18 @@ def _summarise(
                 out[k][u0 : u0 + chunk] = pl_ + (hs[k] - lo[k]) * (ph - pl_)
             shift[u0 : u0 + chunk] = np.abs(a - nom[:, None]).mean(axis=1)
             continue
-        f = np.where(a == 0, np.nan, a.astype(np.float64))
-        import warnings
-
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for k, q in enumerate(qs):
-                out[k][u0 : u0 + chunk] = np.nanquantile(f, q, axis=1)
-            shift[u0 : u0 + chunk] = np.nanmean(np.abs(f - nom[:, None]), axis=1)
+        # some draws left some units unranked (0): sort with NaN last, per-row valid count
+        f = np.sort(np.where(a == 0, np.nan, a.astype(np.float64)), axis=1)
+        m = (a > 0).sum(axis=1)
+        rows = np.arange(f.shape[0])
+        for k, q in enumerate(qs):
+            h = np.maximum(m - 1, 0) * q
+            lo_i, hi_i = np.floor(h).astype(np.intp), np.ceil(h).astype(np.intp)
+            val = f[rows, lo_i] + (h - lo_i) * (f[rows, hi_i] - f[rows, lo_i])
+            out[k][u0 : u0 + chunk] = np.where(m > 0, val, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            diff = np.where(a > 0, np.abs(a - nom[:, None]), 0.0).sum(axis=1)
+            shift[u0 : u0 + chunk] = np.where(m > 0, diff / m, np.nan)
     return out, np.where(np.isnan(nominal), np.nan, shift)
 
 
