@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.surveys import (
@@ -213,14 +213,15 @@ def _json_value(v: object) -> object:
 def _store_scores(session: Session, survey: Survey, response_ids: Sequence[int],
                   result: ScoreResult) -> int:
     rows = result.scores.to_dicts()
-    objs = []
+    objs: list[dict[str, Any]] = []
     for rid, row in zip(response_ids, rows, strict=True):
         for sub in (s.subscale for s in result.summaries):
-            objs.append(SurveyScore(organisation_id=survey.organisation_id, survey_id=survey.id,
-                                    response_id=rid, subscale=sub, value=row[sub],
-                                    band=row.get(f"{sub}_band"), rule=row[f"{sub}_rule"],
-                                    answered=int(row[f"{sub}_answered"])))
-    session.add_all(objs)
+            objs.append({"organisation_id": survey.organisation_id, "survey_id": survey.id,
+                         "response_id": rid, "subscale": sub, "value": row[sub],
+                         "band": row.get(f"{sub}_band"), "rule": row[f"{sub}_rule"],
+                         "answered": int(row[f"{sub}_answered"])})
+    if objs:  # one executemany, not one ORM object per score
+        session.execute(insert(SurveyScore), objs)
     return len(objs)
 
 
@@ -274,7 +275,7 @@ def import_responses(
     attr_cols = [c for c in others if c not in {key_col, time_col, member_col}]
     seen: set[str] = set()
     batch = uuid.uuid4().hex[:8]
-    responses: list[SurveyResponse] = []
+    responses: list[dict[str, Any]] = []
     linked = 0
     for i, row in enumerate(frame.iter_rows(named=True)):
         r = i + 2
@@ -285,6 +286,9 @@ def import_responses(
                 problems.append(Problem("empty respondent key", file=label, row=r,
                                         field=key_col))
             key = f"{batch}-{r}"
+        elif len(key) > 100:
+            problems.append(Problem("respondent key longer than 100 characters", file=label,
+                                    row=r, field=key_col))
         elif key in seen or key in existing:
             where = "this file" if key in seen else "this wave"
             problems.append(Problem(f"respondent {key!r} appears twice ({where})", file=label,
@@ -299,16 +303,17 @@ def import_responses(
             else:
                 linked += 1
         submitted = _when(row[time_col], label, r, time_col, problems) if time_col else None
-        responses.append(SurveyResponse(
-            organisation_id=organisation_id, survey_id=survey.id, member_id=member_id,
-            respondent_key=key[:100], submitted_at=submitted, channel=channel or fmt,
-            answers={it: _json_value(row[it]) for it in inst.item_ids},
-            attributes={c: _json_value(row[c]) for c in attr_cols}))
+        responses.append({
+            "organisation_id": organisation_id, "survey_id": survey.id, "member_id": member_id,
+            "respondent_key": key, "submitted_at": submitted, "channel": channel or fmt,
+            "answers": {it: _json_value(row[it]) for it in inst.item_ids},
+            "attributes": {c: _json_value(row[c]) for c in attr_cols}})
     if problems:
         raise InputError(f"{label}: {len(problems)} problem(s); nothing was imported", problems)
-    session.add_all(responses)
-    session.flush()
-    n_scores = _store_scores(session, survey, [x.id for x in responses], result)
+    ids = list(session.scalars(
+        insert(SurveyResponse).returning(SurveyResponse.id, sort_by_parameter_order=True),
+        responses)) if responses else []
+    n_scores = _store_scores(session, survey, ids, result)
     session.flush()
     return ImportReport(survey.id, label, len(responses), n_scores, linked, tuple(attr_cols),
                         [s.to_dict() for s in result.summaries])
