@@ -26,7 +26,9 @@ def serial_reference() -> list[list[float]]:
 
 
 @pytest.mark.parametrize("backend", ["processes", "dask"])
-def test_seeded_results_identical_across_backends(backend: str, serial_reference: list[list[float]]) -> None:
+def test_seeded_results_identical_across_backends(
+    backend: str, serial_reference: list[list[float]]
+) -> None:
     with Executor(backend, workers=2) as ex:
         got = ex.map(draw, range(6), seed=42)
     assert got == serial_reference
