@@ -345,3 +345,26 @@ def test_completion_books_time_and_records_an_exchange_tie(aid_world, clock) -> 
                 data=NoteCreate(kind="feedback", text="?"),
                 clock=clock,
             )
+
+
+def test_the_database_allows_one_active_claim_per_need(aid_world, clock) -> None:
+    """Even a writer that skips the service cannot give one need two accepted matches."""
+    from sqlalchemy.exc import IntegrityError
+
+    w = aid_world
+    with transaction(w.factory) as s:
+        _mode(s, w, "peer_to_peer")
+        nid = _need(s, w, clock).id
+        workflow.claim_need(
+            s, organisation_id=w.org_a, need_id=nid, user_id=w.user_ids["volunteer_a"], clock=clock
+        )
+    with pytest.raises(IntegrityError), transaction(w.factory) as s:
+        s.add(
+            Claim(
+                organisation_id=w.org_a,
+                need_id=nid,
+                volunteer_user_id=w.user_ids["volunteer2_a"],
+                state=ClaimState.active,
+            )
+        )
+        s.flush()

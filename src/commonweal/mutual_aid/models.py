@@ -19,10 +19,12 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -221,6 +223,16 @@ class Claim(TenantMixin, Base):
     ``due_at`` is when the claim lapses if nothing happens (``sweep`` releases it)."""
 
     __tablename__ = "aid_claim"
+    # at most one active claim (accepted match) per need, whatever races happen
+    __table_args__ = (
+        Index(
+            "uq_aid_claim_one_active",
+            "need_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("aid_need.id", ondelete="CASCADE"), index=True)
     volunteer_user_id: Mapped[int | None] = mapped_column(

@@ -291,8 +291,15 @@ def create_need(
     return need
 
 
-def get_need_or_raise(session: Session, *, organisation_id: int, need_id: int) -> AidNeed:
-    need = session.get(AidNeed, need_id)
+def get_need_or_raise(
+    session: Session, *, organisation_id: int, need_id: int, lock: bool = False
+) -> AidNeed:
+    """The need, or :class:`NotFoundError` (also for another organisation's need).
+
+    ``lock=True`` takes the row lock (``SELECT ... FOR UPDATE`` on PostgreSQL), so concurrent
+    claims on one need queue instead of both seeing it free.
+    """
+    need = session.get(AidNeed, need_id, with_for_update=lock, populate_existing=lock)
     if need is None or need.organisation_id != organisation_id:
         raise NotFoundError(f"no need {need_id}")
     return need

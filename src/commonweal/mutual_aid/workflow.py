@@ -176,7 +176,7 @@ def claim_need(
     dispatchers assign. A need someone holds cannot be claimed: ask to take over instead.
     """
     sweep(session, organisation_id=organisation_id, clock=clock)
-    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
+    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id, lock=True)
     settings = community_settings(
         session, organisation_id=organisation_id, community_id=need.community_id
     )
@@ -238,7 +238,7 @@ def assign(
     Other requested claims on the need are declined. Fails if someone else holds the need.
     """
     sweep(session, organisation_id=organisation_id, clock=clock)
-    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
+    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id, lock=True)
     if offer_id is not None:
         offer = get_offer_or_raise(session, organisation_id=organisation_id, offer_id=offer_id)
         if volunteer_user_id is None:
@@ -295,7 +295,7 @@ def _holder_or_dispatcher(claim: Claim, user_id: int, dispatcher: bool) -> None:
 
 def _held_claim(session: Session, organisation_id: int, need_id: int, clock: Clock) -> Claim:
     sweep(session, organisation_id=organisation_id, clock=clock)
-    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id)
+    need = get_need_or_raise(session, organisation_id=organisation_id, need_id=need_id, lock=True)
     claim = active_claim(session, need=need)
     if claim is None:
         raise ConflictError(f"need {need_id} is not matched to anyone")

@@ -649,6 +649,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_aid_claim_volunteer_user_id"), ["volunteer_user_id"], unique=False
         )
+        batch_op.create_index(
+            "uq_aid_claim_one_active",
+            ["need_id"],
+            unique=True,
+            sqlite_where=sa.text("state = 'active'"),
+            postgresql_where=sa.text("state = 'active'"),
+        )
 
     op.create_table(
         "aid_note",
@@ -955,6 +962,7 @@ def downgrade() -> None:
 
     op.drop_table("aid_note")
     with op.batch_alter_table("aid_claim", schema=None) as batch_op:
+        batch_op.drop_index("uq_aid_claim_one_active")
         batch_op.drop_index(batch_op.f("ix_aid_claim_volunteer_user_id"))
         batch_op.drop_index(batch_op.f("ix_aid_claim_state"))
         batch_op.drop_index(batch_op.f("ix_aid_claim_organisation_id"))
