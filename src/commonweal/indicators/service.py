@@ -29,6 +29,7 @@ from commonweal.indicators.models import (
 )
 
 __all__ = [
+    "FIPS_WIDTH",
     "FORMATS",
     "LoadReport",
     "geography_ids",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 FORMATS = ("wide", "long", "tracr")
+# Width of FIPS/GEOID codes per level: all-digit codes shorter than this are zero-padded on load
+# (spreadsheets strip the leading zero of 01001).
+FIPS_WIDTH = {"state": 2, "county": 5, "tract": 11, "block_group": 12}
 CHUNK = 5000
 Progress = Callable[[int], None] | None
 
@@ -252,7 +256,8 @@ def load_values(
     """Store a long frame (from the readers) for one organisation, in bulk.
 
     New geographies (at ``level``) and indicators are created on the way; a value that already
-    exists for the same geography x indicator x period is replaced. ``period`` fills rows whose
+    exists for the same geography x indicator x period is replaced. All-digit codes of a US
+    level are zero-padded to their FIPS width (:data:`FIPS_WIDTH`). ``period`` fills rows whose
     file had no period column; it is an error to give both. Runs inside the caller's transaction:
     on any error nothing is written.
     """
@@ -272,6 +277,13 @@ def load_values(
             "the file has no period: say which period the values describe (e.g. --period 2018)",
             [Problem("no period", file=file, field="period")],
         )
+    width = FIPS_WIDTH.get(level)
+    if width:
+        digits = pl.col("unit").str.contains(r"^[0-9]+$")
+        long = long.with_columns(
+            pl.when(digits).then(pl.col("unit").str.zfill(width)).otherwise(pl.col("unit"))
+        )
+        names = {(k.zfill(width) if k.isdigit() else k): v for k, v in (names or {}).items()}
     units = long["unit"].unique().to_list()
     codes = long["indicator"].unique().to_list()
     periods = sorted(long["period"].unique().to_list())
