@@ -223,3 +223,43 @@ output = "rate_pr"
     )
     res = compute(spec, frame).frame.sort(["year", "geo"])
     assert res["rate_pr"].to_list() == [0.0, 0.5, 1.0, 1.0, 0.0, None]
+
+
+def test_group_imputation_treatment_and_copeland_through_a_spec() -> None:
+    spec = parse_spec(
+        tomllib.loads("""
+[index]
+id = "g"
+unit = "geo"
+sentinels = [-1]
+[defaults.indicator]
+parent = "R"
+normalise = "none"
+output = "{code}_n"
+[[node]]
+code = "R"
+aggregate = "copeland"
+score_output = "R"
+[[indicator]]
+code = "a"
+impute = { method = "group_median", group = "state" }
+[[indicator]]
+code = "b"
+treat = { method = "quantile", lower = 0.0, upper = 0.5 }
+""")
+    )
+    frame = pl.DataFrame(
+        {
+            "geo": ["1", "2", "3", "4"],
+            "state": ["x", "x", "y", "y"],
+            "a": [1.0, -1, 5.0, 7.0],
+            "b": [1.0, 2.0, 3.0, 100.0],
+        }
+    )
+    res = compute(spec, frame).frame
+    assert res["a_n"].to_list() == [1.0, 1.0, 5.0, 7.0]  # unit 2 gets state x's median
+    assert res["b_n"].to_list() == [1.0, 2.0, 2.5, 2.5]  # clipped at the median
+    # Copeland by hand (wins minus losses on the majority of inputs): unit 1 loses to 2 (tie on
+    # a, lower b), to 3 and to 4 -> -3; unit 2: beats 1, loses to 3, 4 -> -1; unit 3: beats 1, 2,
+    # loses to 4 on a (tie on b) -> 1; unit 4 beats all -> 3
+    assert res["R"].to_list() == [-3.0, -1.0, 1.0, 3.0]

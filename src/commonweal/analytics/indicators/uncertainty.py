@@ -316,7 +316,7 @@ class UncertaintyResult:
             "seed": self.seed,
             "alternatives": self.alternatives.to_dict(),
             "median_interval_width": float(np.median(width)) if width.size else None,
-            "least_stable": (df.head(top) if top else df).to_dicts(),
+            "least_stable": (df if top is None else df.head(top)).to_dicts(),
         }
 
 
