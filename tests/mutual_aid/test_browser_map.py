@@ -176,6 +176,15 @@ def test_crisis_map_and_dispatch_in_the_browser(server, tmp_path) -> None:
             assert response.ok and "#geo+lat" in response.text()
             assert response.text().count("\n") == 2 + 2  # header, hashtags, two reports
             expect(page.locator("table.list tbody tr")).to_have_count(5)
+            # report from the page: a click on the map places it, the marker appears
+            page.locator("#f-sev").select_option("")
+            expect(the_map).to_have_attribute("data-markers", "4")
+            the_map.click(position={"x": 300, "y": 200})
+            assert page.locator("#r-lat").input_value() != ""
+            page.get_by_label("What is happening?").fill("Gas smell near school")
+            page.get_by_role("button", name="Send report").click()
+            expect(page.locator("#report-message")).to_contain_text("sent")
+            expect(the_map).to_have_attribute("data-markers", "5")
 
             # the dispatcher asks for suggestions and accepts the one shown, with its reasons
             page.goto(aid + "/dispatch")

@@ -76,4 +76,45 @@
 
   form.addEventListener("change", load);
   load();
+
+  // reporting: a click on the map places the report; the form posts JSON to the API
+  const report = document.getElementById("report-form");
+  if (!report) { return; }
+  let pin = null;
+  map.on("click", (event) => {
+    report.elements.lat.value = event.latlng.lat.toFixed(6);
+    report.elements.lon.value = event.latlng.lng.toFixed(6);
+    if (pin) { pin.setLatLng(event.latlng); } else {
+      pin = L.circleMarker(event.latlng, { radius: 8, color: "#1d4ed8", dashArray: "3" }).addTo(map);
+    }
+  });
+  report.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(report);
+    const body = { community_id: Number(report.dataset.community) };
+    for (const [key, value] of data.entries()) {
+      if (value === "") { continue; }
+      body[key] = ["lat", "lon", "severity"].includes(key) ? Number(value) : value;
+    }
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const response = await fetch(report.dataset.post, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRF-Token": meta ? meta.content : "" },
+      body: JSON.stringify(body),
+    });
+    const message = document.getElementById("report-message");
+    let answer = null;
+    try { answer = await response.json(); } catch (e) { answer = null; }
+    if (!response.ok) {
+      const problems = answer && answer.problems ? answer.problems.map((p) => p.field + ": " + p.message) : [];
+      message.textContent = "Not sent: " + ((answer && answer.detail) || response.status) +
+        (problems.length ? " (" + problems.join("; ") + ")" : "");
+      return;
+    }
+    message.textContent = "Report #" + answer.id + " sent; it is unverified until a dispatcher checks it.";
+    report.reset();
+    if (pin) { map.removeLayer(pin); pin = null; }
+    await load();
+  });
 })();
