@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
@@ -184,12 +185,20 @@ class Executor:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods else "spawn")
             results: list[Any] = [None] * len(items)
-            with ProcessPoolExecutor(
-                max_workers=min(self.workers, len(items)),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(shared if use_shared else None, use_shared),
-            ) as pool:
+            # fork shares the (read-only) data without pickling. Python >= 3.12 warns when a
+            # process with threads (polars, BLAS) forks; our tasks run NumPy only in the child.
+            with (
+                warnings.catch_warnings(),
+                ProcessPoolExecutor(
+                    max_workers=min(self.workers, len(items)),
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(shared if use_shared else None, use_shared),
+                ) as pool,
+            ):
+                warnings.filterwarnings(
+                    "ignore", message=".*use of fork\\(\\) may lead to deadlocks.*"
+                )
                 futs = {
                     pool.submit(_call_with_shared, fn, item, s, use_shared): k
                     for k, (item, s) in enumerate(zip(items, seeds, strict=True))
