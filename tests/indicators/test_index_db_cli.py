@@ -35,9 +35,7 @@ def test_load_run_uncertainty_compare(tmp_path, tiny_spec) -> None:
     assert call("run", "--spec", str(tiny_spec), "--period", "2019").exit_code == 0
     res = call("runs", "--json")
     assert [r["period"] for r in json.loads(res.stdout)] == ["2019", "2018"]
-    res = call(
-        "run-uncertainty", "1", "--draws", "8", "--weights-concentration", "5", "--json"
-    )
+    res = call("run-uncertainty", "1", "--draws", "8", "--weights-concentration", "5", "--json")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["uncertainty"]["n_draws"] == 8 and len(doc["least_stable"]) == 3

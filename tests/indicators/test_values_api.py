@@ -68,7 +68,10 @@ def test_tracr_import_paging_filters_and_replace(world) -> None:
     r = client.get(f"{api}/indicator-values", params={"period": "2019", "indicator": "m_b"})
     page = r.json()
     assert page["total"] == 2
-    assert [(v["geography"], v["value"]) for v in page["items"]] == [("01001", None), ("01003", 25.0)]
+    assert [(v["geography"], v["value"]) for v in page["items"]] == [
+        ("01001", None),
+        ("01003", 25.0),
+    ]
     r = client.get(f"{api}/indicator-values", params={"limit": 3, "offset": 3})
     assert r.json()["total"] == 10 and len(r.json()["items"]) == 3
     geos = client.get(f"{api}/geographies", params={"level": "county"}).json()
@@ -87,7 +90,8 @@ def test_tracr_import_paging_filters_and_replace(world) -> None:
     assert r.json()["values_updated"] == 10 and r.json()["values_inserted"] == 0
     assert _count(world, IndicatorValue) == 10
     r = client.get(
-        f"{api}/indicator-values", params={"period": "2019", "indicator": "m_b", "geography": "01001"}
+        f"{api}/indicator-values",
+        params={"period": "2019", "indicator": "m_b", "geography": "01001"},
     )
     assert r.json()["items"][0]["value"] == 7.0
 
@@ -128,7 +132,10 @@ def test_runs_from_toml_compare_and_roles(world, tiny_spec) -> None:
     # a member reads the results but cannot compute or load
     member, _ = _client(world, "member_a")
     assert member.get(f"{api}/index-runs/{a['id']}/results").status_code == 200
-    assert member.post(f"{api}/index-runs", json={"spec_toml": toml, "period": "2018"}).status_code == 403
+    assert (
+        member.post(f"{api}/index-runs", json={"spec_toml": toml, "period": "2018"}).status_code
+        == 403
+    )
     assert member.delete(f"{api}/index-runs/{a['id']}").status_code == 403
     assert client.delete(f"{api}/index-runs/{a['id']}").status_code == 204
     assert client.get(f"{api}/index-runs/{a['id']}").status_code == 404

@@ -70,8 +70,8 @@
     const values = Object.values(units).map((u) => u[0]).filter((s) => s !== null);
     const breaks = quantileBreaks(values, COLOURS.length);
 
-    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25, minZoom: 2, maxZoom: 10 })
-      .setView([38.5, -96], 3.75);
+    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25, minZoom: 2, maxZoom: 10 });
+    map.fitBounds([[24.5, -124.8], [49.4, -66.9]]);  // the contiguous states; pan for AK, HI, PR
     const counties = topojson.feature(topo, topo.objects.counties);
     let drawn = 0;
     const info = panel("topright");
@@ -88,7 +88,7 @@
     }
 
     const layer = L.geoJSON(counties, {
-      filter: (f) => f.geometry !== null,
+      filter: (f) => f.geometry !== null && units[f.id] !== undefined,  // only this run's units
       style: function (feature) {
         const u = units[feature.id];
         const s = u ? u[0] : null;
@@ -96,7 +96,7 @@
                  color: "#ffffff", weight: 0.3, opacity: 1 };
       },
       onEachFeature: function (feature, lyr) {
-        if (units[feature.id]) { drawn++; }
+        drawn++;
         lyr.on("mouseover", function () {
           lyr.setStyle({ weight: 2, color: "#222222" });
           lyr.bringToFront();
@@ -132,7 +132,7 @@
       swatch.style.border = "1px solid #999";
       row.appendChild(swatch);
       row.appendChild(document.createTextNode(
-        i < COLOURS.length ? fmt(edges[i]) + " – " + fmt(edges[i + 1]) : "missing / not in run"));
+        i < COLOURS.length ? fmt(edges[i]) + " – " + fmt(edges[i + 1]) : "missing"));
       lg.appendChild(row);
     });
 

@@ -1,0 +1,132 @@
+"""The county map in a real browser (Debian Chromium + Playwright, uvicorn on 127.0.0.1): log in,
+open an SVI 2018 run, and check that every county of the run is drawn, with a legend, from the
+bundled boundaries -- no request leaves this server and nothing is logged as an error."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from tests.helpers import shared_data
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
+
+from commonweal.analytics.indicators import Alternatives
+from commonweal.auth import service as auth_service
+from commonweal.auth.models import Role
+from commonweal.db.engine import make_engine, make_session_factory, transaction
+from commonweal.db.models import Base
+from commonweal.indicators import runs
+from commonweal.indicators import service as svc
+from commonweal.registry import service as reg
+
+EMAIL, PASSWORD = "planner@example.org", "correct horse battery"
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from argon2 import PasswordHasher
+
+    from commonweal.settings import Settings
+    from commonweal.web.app import create_app
+
+    monkeypatch.setattr(
+        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    path = shared_data("svi", "SVI2018_US_COUNTY.csv")
+    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    spec, _ = runs.resolve_spec("svi2018")
+    long, names = svc.read_values_file(
+        path, unit="FIPS", columns=[i.column for i in spec.indicators], name_column="LOCATION"
+    )
+    with transaction(factory) as s:
+        org = reg.create_organisation(s, name="County Planning")
+        user = auth_service.create_user(
+            s, email=EMAIL, display_name="Pat Planner", password=PASSWORD
+        )
+        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id, role=Role.researcher)
+        svc.load_values(s, organisation_id=org.id, long=long, period="2018", names=names)
+        run = runs.run_index(s, organisation_id=org.id, spec_ref="svi2018", period="2018")
+        runs.run_uncertainty_for(
+            s,
+            organisation_id=org.id,
+            run_id=run.id,
+            alternatives=Alternatives(normalisations=("spec", "minmax")),
+            n_draws=10,
+        )
+        ids = {"org": org.id, "run": run.id}
+    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", ids
+    srv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    engine.dispose()
+
+
+def test_county_map_draws_every_county_offline(server, tmp_path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = server
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def guard(route, request) -> None:
+        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
+            blocked.append(request.url)
+            route.abort()
+            return
+        route.continue_()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.goto(f"{base}/o/{ids['org']}")
+            page.get_by_role("link", name="Indicators and indices").click()
+            page.get_by_role("link", name="CDC/ATSDR SVI 2018, county").click()
+            expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
+            assert page.locator("#county-map").get_attribute("data-map-ready") == "3142"
+            paths = page.locator("#county-map path.leaflet-interactive")
+            assert paths.count() == 3142
+            expect(page.locator("#map-status")).to_have_text("3142 counties drawn.")
+            legend = page.locator("#county-map .map-panel").last
+            expect(legend).to_contain_text("RPL_THEMES (quintiles)")
+            expect(legend).to_contain_text("missing")
+            # hover a county: its name and score appear in the info panel
+            paths.nth(1500).hover(force=True)
+            info = page.locator("#county-map .map-panel").first
+            expect(info).to_contain_text("RPL_THEMES: ")
+            expect(info).to_contain_text("rank ")
+            assert page.locator("svg.rank-plot circle").count() == 25
+            page.screenshot(path=str(tmp_path / "county-map.png"), full_page=True)
+        finally:
+            browser.close()
+    assert blocked == []
+    assert errors == []
