@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -69,7 +69,8 @@ _LOCK = threading.Lock()
 def _rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     """All rows of a Core statement as plain DBAPI tuples (no Row objects)."""
     result = session.connection().execute(stmt)
-    rows: list[tuple[Any, ...]] = result.cursor.fetchall() if result.cursor is not None else []
+    rows = cast(list[tuple[Any, ...]],
+                result.cursor.fetchall() if result.cursor is not None else [])
     result.close()
     return rows
 
@@ -137,7 +138,8 @@ def _fingerprint(session: Session, organisation_id: int, community_id: int) -> t
     t = session.connection().execute(select(
         func.count(Tie.id), func.max(Tie.id), func.max(Tie.updated_at),
     ).where(Tie.organisation_id == organisation_id, Tie.community_id == community_id)).one()
-    return (str(session.get_bind().url), organisation_id, community_id, *m, *t)
+    engine = session.connection().engine
+    return (str(engine.url), id(engine), organisation_id, community_id, *m, *t)
 
 
 def community_profile(session: Session, *, organisation_id: int, community_id: int,

@@ -53,6 +53,7 @@ def create_app(
     app.include_router(checkins_router)
     app.include_router(__import__("commonweal.surveys.routes", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.indicators.routes", fromlist=["router"]).router)
+    app.include_router(__import__("commonweal.networks.routes", fromlist=["router"]).router)
 
     from commonweal.web.pages import install_pages
 

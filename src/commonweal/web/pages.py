@@ -31,3 +31,4 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(__import__("commonweal.web.pages_surveys", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_mutual_aid", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_indicators", fromlist=["router"]).router)
+    app.include_router(__import__("commonweal.web.pages_networks", fromlist=["router"]).router)

@@ -163,6 +163,7 @@ def build_shell(
             nav.append(("members", "Members", f"{base}/members"))
         nav += [("groups", "Groups", f"{base}/groups"), ("assets", "Assets", f"{base}/assets")]
         nav += [("surveys", "Surveys", f"{base}/surveys")] if allowed(role, Permission.survey_read) else []
+        nav += [("network", "Network", f"{base}/network")] if allowed(role, Permission.member_read) else []
     csrf = caller.browser_session.csrf_token if caller.browser_session is not None else ""
     return Shell(caller.user.display_name, csrf, orgs, org_id, community_id, role, nav)
 
