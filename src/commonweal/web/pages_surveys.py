@@ -66,7 +66,8 @@ def wave(request: Request, survey_id: int, ctx: SurveyReader, group: Group = Non
     if not full:
         rep = analysis.redact_report(rep)
     data: dict[str, Any] = rep.to_dict()
-    plots = [(s["name"], Markup(histogram_svg(rep.values[s["subscale"]], s["name"])))  # noqa: S704 - SVG built by our library with escaped text
+    plots = [(s["name"], Markup(histogram_svg(  # noqa: S704 - our library's SVG, text escaped
+                  rep.values[s["subscale"]], s["name"], width=230, height=160)))
              for s in data["subscales"] if s["subscale"] in rep.values]
     channels = {k.removeprefix("channel:"): v for k, v in counts.items()
                 if k.startswith("channel:")}
