@@ -309,10 +309,16 @@ def free_network(
     slot_val = cands.weights[6] * (1.0 - (j - 1) / np.maximum(problem.vol_cap[slot_vol], 1))
     # a need wanting several volunteers gets distinct people: at most one pair per
     # (need, volunteer), a constraint only where a volunteer has several offers fitting the need
-    key = cands.need[edges] * n_vol + cands.volunteer[edges]
-    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    multi = (counts > 1) & (need_q[uniq // max(n_vol, 1)] > 1)
-    group_id = np.cumsum(multi) - 1
-    group = np.where(multi[inverse], group_id[inverse], -1).astype(np.int64)
-    group_need = (uniq[multi] // max(n_vol, 1)).astype(np.int64)
+    group = np.full(edges.shape[0], -1, dtype=np.int64)
+    several = np.flatnonzero(need_q[cands.need[edges]] > 1)
+    key = cands.need[edges[several]] * n_vol + cands.volunteer[edges[several]]
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    first = np.r_[True, sk[1:] != sk[:-1]] if sk.size else np.zeros(0, dtype=bool)
+    run = np.cumsum(first) - 1  # run id of each sorted key
+    run_len = np.bincount(run) if sk.size else np.zeros(0, dtype=np.int64)
+    multi_run = run_len > 1
+    group_of_run = np.where(multi_run, np.cumsum(multi_run) - 1, -1)
+    group[several[order]] = group_of_run[run]
+    group_need = (sk[first][multi_run] // max(n_vol, 1)).astype(np.int64)
     return Network(edges, value, need_q, offer_cap, slot_vol, slot_val, group, group_need)

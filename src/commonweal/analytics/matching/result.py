@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from .candidates import Candidates
 from .model import MatchingProblem
-from .scoring import COMPONENTS, MatchConfig, describe_pair, fairness_value
+from .scoring import COMPONENTS, MatchConfig, describe_pairs, fairness_value
 
 __all__ = ["MatchResult", "Suggestion", "assignment_value", "make_result"]
 
@@ -140,28 +140,30 @@ def make_result(
     fair = fairness_value(rank, problem.vol_cap[vol])
     w_fair = cands.weights[6]
     suggestions = []
-    for k, row in enumerate(r):
-        n, o = int(cands.need[row]), int(cands.offer[row])
-        comp = {name: float(cands.components[row, c]) for c, name in enumerate(COMPONENTS)}
-        comp["fairness"] = float(fair[k])
+    reasons = describe_pairs(
+        problem, cands.need[r], cands.offer[r], cands.distance_km[r], cands.overlap_s[r], rank
+    )
+    comps = cands.components[r].tolist()
+    need_ids = [problem.needs[i].id for i in cands.need[r].tolist()]
+    offer_ids = [problem.offers[i].id for i in cands.offer[r].tolist()]
+    vol_ids = [problem.volunteer_ids[i] for i in vol.tolist()]
+    scores = (cands.score[r] + w_fair * fair).tolist()
+    dists = cands.distance_km[r].tolist()
+    fair_list = fair.tolist()
+    for k, row in enumerate(r.tolist()):
+        comp = dict(zip(COMPONENTS, comps[k], strict=True))
+        comp["fairness"] = fair_list[k]
+        is_fixed = row in fixed
         suggestions.append(
             Suggestion(
-                need_id=problem.needs[n].id,
-                offer_id=problem.offers[o].id,
-                volunteer_id=problem.volunteer_ids[int(vol[k])],
-                score=float(cands.score[row] + w_fair * fair[k]),
-                distance_km=float(cands.distance_km[row]),
+                need_id=need_ids[k],
+                offer_id=offer_ids[k],
+                volunteer_id=vol_ids[k],
+                score=scores[k],
+                distance_km=dists[k],
                 components=comp,
-                reasons=describe_pair(
-                    problem,
-                    n,
-                    o,
-                    float(cands.distance_km[row]),
-                    float(cands.overlap_s[row]),
-                    int(rank[k]),
-                )
-                + (("set by dispatcher",) if int(row) in fixed else ()),
-                fixed=int(row) in fixed,
+                reasons=reasons[k] + (("set by dispatcher",) if is_fixed else ()),
+                fixed=is_fixed,
             )
         )
     filled = np.bincount(cands.need[r], minlength=len(problem.needs))

@@ -42,6 +42,7 @@ __all__ = [
     "MatchConfig",
     "ScoreWeights",
     "describe_pair",
+    "describe_pairs",
     "fairness_value",
     "popcount",
 ]
@@ -191,16 +192,8 @@ def _language_name(code: str) -> str:
     return _LANGUAGE_NAMES.get(code, code)
 
 
-def _tag_list(problem: MatchingProblem, mask: npt.NDArray[np.uint64]) -> list[str]:
-    bits = 0
-    for k, word in enumerate(mask.tolist()):
-        bits |= int(word) << (64 * k)
-    out = []
-    while bits:
-        low = bits & -bits
-        out.append(problem.tags[low.bit_length() - 1])
-        bits ^= low
-    return out
+def _km(x: float) -> str:
+    return f"{x:.1f}".removesuffix(".0")
 
 
 def _hours(seconds: float) -> str:
@@ -225,31 +218,85 @@ def describe_pair(
     Examples: ``"1.2 km away (limit 3 km)"``, ``"speaks Spanish"``, ``"windows overlap 2 h"``,
     ``"urgent"``, ``"vetted volunteer"``, ``"volunteer's 3rd match this month (cap 8)"``.
     """
-    reasons = [f"{distance_km:.1f} km away (limit {problem.offer_maxkm[offer]:g} km)"]
-    cat = CATEGORIES[int(problem.need_cat[need])]
-    reasons.append(f"offers {cat.replace('_', ' ')}")
-    shared = _tag_list(problem, problem.need_lang[need] & problem.offer_lang[offer])
-    if shared:
-        reasons.append("speaks " + ", ".join(_language_name(s) for s in shared))
-    elif problem.need_lang[need].any():
-        wanted = ", ".join(_language_name(s) for s in _tag_list(problem, problem.need_lang[need]))
-        reasons.append(f"no shared language (person speaks {wanted})")
-    wanted_mask = problem.need_skills[need] | problem.need_access[need]
-    covered = _tag_list(problem, wanted_mask & problem.offer_skills[offer])
-    missing = _tag_list(problem, wanted_mask & ~problem.offer_skills[offer])
-    if covered:
-        reasons.append("has " + ", ".join(s.replace("_", " ") for s in covered))
-    if missing:
-        reasons.append("lacks " + ", ".join(s.replace("_", " ") for s in missing))
-    need_len = float(problem.need_end[need] - problem.need_start[need])
-    if overlap_s >= need_len:
-        reasons.append(f"available for the whole {_hours(need_len)} window")
-    else:
-        reasons.append(f"windows overlap {_hours(overlap_s)}")
-    reasons.append("vetted volunteer" if problem.offer_vetted[offer] else "not vetted")
-    u = int(problem.need_urgency[need])
-    reasons.append({1: "low urgency", 2: "normal urgency", 3: "urgent", 4: "critical"}[u])
-    v = int(problem.offer_vol[offer])
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(rank if rank < 20 else rank % 10, "th")
-    reasons.append(f"volunteer's {rank}{suffix} match this month (cap {int(problem.vol_cap[v])})")
-    return tuple(reasons)
+    return describe_pairs(
+        problem,
+        np.array([need], dtype=np.int64),
+        np.array([offer], dtype=np.int64),
+        np.array([distance_km]),
+        np.array([overlap_s]),
+        np.array([rank], dtype=np.int64),
+    )[0]
+
+
+def _mask_ints(masks: npt.NDArray[np.uint64]) -> list[int]:
+    """Each row of a ``(n, words)`` mask array as one Python int."""
+    out = [0] * masks.shape[0]
+    for k in range(masks.shape[1]):
+        col = masks[:, k].tolist()
+        out = [o | (int(c) << (64 * k)) for o, c in zip(out, col, strict=True)]
+    return out
+
+
+def describe_pairs(
+    problem: MatchingProblem,
+    need: npt.NDArray[np.int64],
+    offer: npt.NDArray[np.int64],
+    distance_km: npt.NDArray[np.float64],
+    overlap_s: npt.NDArray[np.float64],
+    rank: npt.NDArray[np.int64],
+) -> list[tuple[str, ...]]:
+    """:func:`describe_pair` for many pairs at once (the masks are combined in bulk)."""
+    tags = problem.tags
+    cache: dict[int, list[str]] = {}
+
+    def tag_list(bits: int) -> list[str]:
+        if bits not in cache:
+            out, b = [], bits
+            while b:
+                low = b & -b
+                out.append(tags[low.bit_length() - 1])
+                b ^= low
+            cache[bits] = out
+        return cache[bits]
+
+    n_lang = _mask_ints(problem.need_lang[need])
+    o_lang = _mask_ints(problem.offer_lang[offer])
+    wanted = _mask_ints(problem.need_skills[need] | problem.need_access[need])
+    o_skill = _mask_ints(problem.offer_skills[offer])
+    limit = problem.offer_maxkm[offer].tolist()
+    cats = problem.need_cat[need].tolist()
+    need_len = (problem.need_end[need] - problem.need_start[need]).tolist()
+    vetted = problem.offer_vetted[offer].tolist()
+    urgency = problem.need_urgency[need].tolist()
+    cap = problem.vol_cap[problem.offer_vol[offer]].tolist()
+    urgency_words = {1: "low urgency", 2: "normal urgency", 3: "urgent", 4: "critical"}
+    result = []
+    for i, (d, ov, r) in enumerate(
+        zip(distance_km.tolist(), overlap_s.tolist(), rank.tolist(), strict=True)
+    ):
+        reasons = [
+            f"{d:.1f} km away (limit {_km(limit[i])} km)",
+            f"offers {CATEGORIES[cats[i]].replace('_', ' ')}",
+        ]
+        shared = tag_list(n_lang[i] & o_lang[i])
+        if shared:
+            reasons.append("speaks " + ", ".join(_language_name(t) for t in shared))
+        elif n_lang[i]:
+            spoken = ", ".join(_language_name(t) for t in tag_list(n_lang[i]))
+            reasons.append(f"no shared language (person speaks {spoken})")
+        covered = tag_list(wanted[i] & o_skill[i])
+        missing = tag_list(wanted[i] & ~o_skill[i])
+        if covered:
+            reasons.append("has " + ", ".join(t.replace("_", " ") for t in covered))
+        if missing:
+            reasons.append("lacks " + ", ".join(t.replace("_", " ") for t in missing))
+        if ov >= need_len[i]:
+            reasons.append(f"available for the whole {_hours(need_len[i])} window")
+        else:
+            reasons.append(f"windows overlap {_hours(ov)}")
+        reasons.append("vetted volunteer" if vetted[i] else "not vetted")
+        reasons.append(urgency_words[urgency[i]])
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(r if r < 20 else r % 10, "th")
+        reasons.append(f"volunteer's {r}{suffix} match this month (cap {cap[i]})")
+        result.append(tuple(reasons))
+    return result
