@@ -203,6 +203,13 @@ def test_crisis_map_and_dispatch_in_the_browser(server, tmp_path) -> None:
             expect(page.get_by_text("Address: 4 Wren Row")).to_be_visible()
             page.goto(aid)
             expect(page.get_by_text("4 Wren Row")).to_have_count(0)
+            # the volunteer offers more help from the page
+            page.goto(aid + "/mine")
+            page.get_by_label("I can help with").select_option(["transport", "check_in"])
+            page.get_by_label("Latitude of my base").fill("51.51")
+            page.get_by_label("Longitude", exact=True).fill("-0.12")
+            page.get_by_role("button", name="Offer help").click()
+            expect(page.get_by_text("transport, check in")).to_be_visible()
         finally:
             browser.close()
     assert blocked == []

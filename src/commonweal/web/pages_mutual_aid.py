@@ -138,6 +138,17 @@ def mine(request: Request, community_id: int, ctx: Requester) -> Response:
             **_base(ctx, community_id, "My claims and requests", "mine"),
             "claims": claims,
             "requests": needs_out(ctx, mine_rows),
+            "offers": [
+                offer_read(o, private=True)
+                for o in service.list_offers(
+                    ctx.session,
+                    organisation_id=ctx.organisation_id,
+                    community_id=community_id,
+                    active=None,
+                    user_id=ctx.user_id,
+                )
+            ],
+            "categories": list(Category),
         },
     )
 

@@ -44,6 +44,21 @@
 
   document.addEventListener("submit", async (event) => {
     const form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.offer) {
+      event.preventDefault();
+      const data = new FormData(form);
+      const body = { categories: data.getAll("categories") };
+      for (const key of ["area", "lat", "lon", "max_distance_km", "capacity"]) {
+        const value = data.get(key);
+        if (value !== null && value !== "") {
+          body[key] = key === "area" ? value : Number(value);
+        }
+      }
+      const langs = String(data.get("languages") || "").split(",").map((x) => x.trim()).filter(Boolean);
+      if (langs.length) { body.languages = langs; }
+      if (await post(form.dataset.offer, body)) { window.location.reload(); }
+      return;
+    }
     if (!(form instanceof HTMLFormElement) || !form.dataset.override) { return; }
     event.preventDefault();
     const offer = Number(new FormData(form).get("offer_id"));
