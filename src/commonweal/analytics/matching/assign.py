@@ -47,7 +47,7 @@ import numpy.typing as npt
 from commonweal.errors import AnalysisError, InputError, Problem
 
 from .candidates import Candidates, build_candidates, score_pairs
-from .flow import free_network, solve_highs, solve_ortools, take
+from .flow import free_network, member, solve_highs, solve_ortools, take
 from .model import MatchingProblem
 from .result import MatchResult, make_result
 from .scoring import MatchConfig
@@ -142,15 +142,17 @@ def optimal_assignment(
     m = max(len(problem.offers), 1)
     keys = cands.need * m + cands.offer
     fixed_keys = np.unique(np.array([n * m + o for n, o in fixed_pairs], dtype=np.int64))
-    forbid = np.array([n * m + o for n, o in _resolve_pairs(problem, forbidden, "forbidden")])
+    forbid = np.array(
+        [n * m + o for n, o in _resolve_pairs(problem, forbidden, "forbidden")], dtype=np.int64
+    )
     if forbid.size:
-        keep = ~np.isin(keys, forbid) | np.isin(keys, fixed_keys)
+        keep = ~member(keys, forbid) | member(keys, fixed_keys)
         cands, keys = take(cands, keep), keys[keep]
-    missing = fixed_keys[~np.isin(fixed_keys, keys)]
+    missing = fixed_keys[~member(fixed_keys, keys)]
     if missing.size:  # dispatcher pairs outside the candidates (they may break a hard rule)
         cands = _concat(cands, score_pairs(problem, missing // m, missing % m, config))
         keys = np.concatenate((keys, missing))
-    fixed_rows = np.flatnonzero(np.isin(keys, fixed_keys))
+    fixed_rows = np.flatnonzero(member(keys, fixed_keys))
     _check_fixed(problem, cands, fixed_rows)
     net = free_network(problem, cands, config, fixed_rows)
 

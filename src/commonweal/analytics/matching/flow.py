@@ -16,10 +16,20 @@ from .candidates import Candidates
 from .model import MatchingProblem
 from .scoring import MatchConfig
 
-__all__ = ["Network", "free_network", "solve_highs", "solve_ortools", "take"]
+__all__ = ["Network", "free_network", "member", "solve_highs", "solve_ortools", "take"]
 
 _TOL = 1e-9
 _SCALE = 1e9  # integer costs for OR-tools: score units of 1e-9
+
+
+def member(keys: npt.NDArray[np.int64], among: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """``keys in among`` by binary search (``np.isin`` hashes the big array, slow at 1M keys)."""
+    if among.size == 0:
+        return np.zeros(keys.shape[0], dtype=bool)
+    srt = np.sort(among)
+    pos = np.minimum(np.searchsorted(srt, keys), srt.shape[0] - 1)
+    out: npt.NDArray[np.bool_] = srt[pos] == keys
+    return out
 
 
 def take(c: Candidates, keep: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> Candidates:
@@ -293,7 +303,7 @@ def free_network(
     )
     if fixed_rows.size:  # a volunteer fixed on a need is not suggested for it a second time
         taken_pairs = cands.need[fixed_rows] * n_vol + cands.volunteer[fixed_rows]
-        free &= ~np.isin(cands.need * n_vol + cands.volunteer, taken_pairs)
+        free &= ~member(cands.need * n_vol + cands.volunteer, taken_pairs)
     edges = np.flatnonzero(free)
     value = cands.score[edges].copy()
     if config.objective == "urgent_first":
