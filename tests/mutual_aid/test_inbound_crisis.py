@@ -9,7 +9,12 @@ import json
 import pytest
 from tests.helpers import login, make_client
 
-from commonweal.mutual_aid.inbound import SIGNATURE_HEADER, parse_text, sign
+from commonweal.mutual_aid.inbound import SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_text, sign
+
+
+def _signed(secret: str, body: bytes, clock, age_s: int = 0) -> dict[str, str]:
+    ts = int(clock.now().timestamp()) - age_s
+    return {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign(secret, body, ts)}
 
 
 def _secret(client, world) -> str:
@@ -36,7 +41,7 @@ def test_parse_text_grammar() -> None:
     assert (m.category, m.text) == ("other", "a lift to the clinic")
 
 
-def test_signed_sms_becomes_a_need_with_its_channel(world) -> None:
+def test_signed_sms_becomes_a_need_with_its_channel(world, clock) -> None:
     client = make_client(world.factory)
     secret = _secret(client, world)
     url = f"/api/v1/orgs/{world.org_a}/inbound/sms"
@@ -44,10 +49,11 @@ def test_signed_sms_becomes_a_need_with_its_channel(world) -> None:
         {"from": "+44 7700 900555", "text": "NEED groceries at 4 Wren Row: milk and bread"}
     ).encode()
     hook = make_client(world.factory)  # the gateway: no session, only the signature
+    hook.app.state.aid_clock = clock
     r = hook.post(
         url,
         content=body,
-        headers={"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body)},
+        headers={"content-type": "application/json", **_signed(secret, body, clock)},
     )
     assert r.status_code == 201, r.text
     assert r.json()["created"] == "need" and r.json()["channel"] == "sms"
@@ -65,18 +71,39 @@ def test_signed_sms_becomes_a_need_with_its_channel(world) -> None:
         content=form,
         headers={
             "content-type": "application/x-www-form-urlencoded",
-            SIGNATURE_HEADER: sign(secret, form),
+            **_signed(secret, form, clock),
         },
     )
     assert r.status_code == 201 and r.json()["created"] == "need"
     # wrong or missing signature: refused, nothing recorded; another org's secret does not work
-    for headers in ({}, {SIGNATURE_HEADER: "sha256=00"}, {SIGNATURE_HEADER: sign("guess", body)}):
+    good = _signed(secret, body, clock)
+    for headers in (
+        {},
+        {SIGNATURE_HEADER: "sha256=00", TIMESTAMP_HEADER: good[TIMESTAMP_HEADER]},
+        _signed("guess", body, clock),
+        {SIGNATURE_HEADER: good[SIGNATURE_HEADER]},  # right signature, no timestamp
+        {**good, TIMESTAMP_HEADER: "soon"},
+    ):
         r = hook.post(url, content=body, headers={"content-type": "application/json", **headers})
         assert r.status_code == 403
+    # a replay: a signature made more than five minutes ago (or ahead) is refused
+    for age in (301, -301):
+        r = hook.post(
+            url,
+            content=body,
+            headers={"content-type": "application/json", **_signed(secret, body, clock, age)},
+        )
+        assert r.status_code == 403
+    r = hook.post(
+        url,
+        content=body,
+        headers={"content-type": "application/json", **_signed(secret, body, clock, 299)},
+    )
+    assert r.status_code == 201
     r = hook.post(
         f"/api/v1/orgs/{world.org_b}/inbound/sms",
         content=body,
-        headers={"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body)},
+        headers={"content-type": "application/json", **_signed(secret, body, clock)},
     )
     assert r.status_code == 403
     # a signed but bad payload is a 422 with the problem named
@@ -89,13 +116,13 @@ def test_signed_sms_becomes_a_need_with_its_channel(world) -> None:
         r = hook.post(
             url,
             content=bad,
-            headers={"content-type": "application/json", SIGNATURE_HEADER: sign(secret, bad)},
+            headers={"content-type": "application/json", **_signed(secret, bad, clock)},
         )
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["problems"]
 
 
-def test_email_report_verification_and_exports(world) -> None:
+def test_email_report_verification_and_exports(world, clock) -> None:
     client = make_client(world.factory)
     secret = _secret(client, world)
     body = json.dumps(
@@ -105,10 +132,12 @@ def test_email_report_verification_and_exports(world) -> None:
             "text": "Water over the road, 51.5201, -0.1302, cars stuck",
         }
     ).encode()
-    r = make_client(world.factory).post(
+    hook = make_client(world.factory)
+    hook.app.state.aid_clock = clock
+    r = hook.post(
         f"/api/v1/orgs/{world.org_a}/inbound/email",
         content=body,
-        headers={"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body)},
+        headers={"content-type": "application/json", **_signed(secret, body, clock)},
     )
     assert r.status_code == 201 and r.json()["created"] == "crisis_report"
     rid = r.json()["id"]

@@ -1,9 +1,11 @@
 """Inbound e-mail and SMS: signed webhooks that become needs or crisis reports.
 
 A gateway (Twilio, an SMS modem, a mail relay) POSTs the message to
-``/api/v1/orgs/{org_id}/inbound/{sms|email}`` with the header
-``X-Commonweal-Signature: sha256=<hex HMAC-SHA256 of the raw body with the organisation's
-secret>``. A missing or wrong signature is refused (403) before the body is read as data.
+``/api/v1/orgs/{org_id}/inbound/{sms|email}`` with two headers: ``X-Commonweal-Timestamp``
+(Unix seconds) and ``X-Commonweal-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + raw
+body, keyed with the organisation's secret>`` (Stripe's scheme). A missing or wrong signature,
+or a timestamp more than five minutes from the server's clock (a replay), is refused (403)
+before the body is read as data.
 
 Message grammar (case-insensitive; the first word decides)::
 
@@ -18,6 +20,7 @@ the urgency. Coordinates ``51.5123,-0.1201`` anywhere are the location.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -40,6 +43,8 @@ from commonweal.registry import service as reg
 
 __all__ = [
     "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "TOLERANCE_S",
     "InboundMessage",
     "ingest",
     "parse_payload",
@@ -50,6 +55,9 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "X-Commonweal-Signature"
+TIMESTAMP_HEADER = "X-Commonweal-Timestamp"
+#: How far (seconds) a message's timestamp may be from the server's clock.
+TOLERANCE_S = 300
 _NEED_WORDS = {"need", "help", "request"}
 _REPORT_WORDS = {"report", "sos", "urgent", "emergency"}
 _URGENT_WORDS = {"urgent", "critical", "urgently"}
@@ -68,9 +76,10 @@ class InboundMessage:
     sender: str | None
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The signature header value: ``sha256=<hex HMAC-SHA256 of "<timestamp>." + body>``."""
+    message = f"{int(timestamp)}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def rotate_secret(session: Session, *, organisation_id: int) -> str:
@@ -82,20 +91,35 @@ def rotate_secret(session: Session, *, organisation_id: int) -> str:
 
 
 def verify_signature(
-    session: Session, *, organisation_id: int, header: str | None, body: bytes
+    session: Session,
+    *,
+    organisation_id: int,
+    header: str | None,
+    timestamp: str | None,
+    body: bytes,
+    now: dt.datetime,
 ) -> None:
-    """Refuse (403) unless ``header`` is the HMAC of ``body`` with the organisation's secret."""
+    """Refuse (403) unless ``header`` signs ``timestamp`` and ``body`` with the organisation's
+    secret and the timestamp is within :data:`TOLERANCE_S` of ``now`` (no replays of old
+    messages)."""
     from sqlalchemy import select
 
     from commonweal.mutual_aid.models import AidOrgSettings
 
+    refused = PermissionDeniedError("inbound messages need a valid, fresh signature")
     row = session.scalar(
         select(AidOrgSettings).where(AidOrgSettings.organisation_id == organisation_id)
     )
-    if row is None or not row.inbound_secret or not header:
-        raise PermissionDeniedError("inbound messages need a valid signature")
-    if not hmac.compare_digest(sign(row.inbound_secret, body), header.strip()):
-        raise PermissionDeniedError("inbound messages need a valid signature")
+    if row is None or not row.inbound_secret or not header or not timestamp:
+        raise refused
+    try:
+        ts = int(timestamp.strip())
+    except ValueError:
+        raise refused from None
+    if abs(now.timestamp() - ts) > TOLERANCE_S:
+        raise refused
+    if not hmac.compare_digest(sign(row.inbound_secret, body, ts), header.strip()):
+        raise refused
 
 
 def parse_text(text: str, sender: str | None) -> InboundMessage:

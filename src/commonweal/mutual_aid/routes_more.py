@@ -268,7 +268,8 @@ def rotate_secret(ctx: Dispatcher) -> dict[str, str]:
     return {
         "secret": secret,
         "header": inbound.SIGNATURE_HEADER,
-        "signature": "sha256=HMAC-SHA256(secret, raw body), hex",
+        "timestamp_header": inbound.TIMESTAMP_HEADER,
+        "signature": "sha256=hex HMAC-SHA256(secret, '<unix seconds>.' + raw body)",
     }
 
 
@@ -287,7 +288,9 @@ async def _inbound(
         session,
         organisation_id=org_id,
         header=request.headers.get(inbound.SIGNATURE_HEADER),
+        timestamp=request.headers.get(inbound.TIMESTAMP_HEADER),
         body=body,
+        now=clock.now(),
     )
     msg = inbound.parse_payload(channel, body, request.headers.get("content-type", ""))
     row = inbound.ingest(
