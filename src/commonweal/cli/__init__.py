@@ -44,6 +44,7 @@ app.add_typer(users.app, name="users")
 survey.app.add_typer(__import__("commonweal.cli.survey_db", fromlist=["app"]).app, name="waves")
 app.add_typer(survey.app, name="survey")
 app.add_typer(network.app, name="network")
+__import__("commonweal.cli.network_db")  # database-backed `network community` and `network whatif`
 app.add_typer(index.app, name="index")
 __import__("commonweal.cli.index_db")  # database-backed `index` commands (load, run, runs, ...)
 checkins.mount(app)  # `commonweal checkins ...` and `commonweal worker`

@@ -46,6 +46,7 @@ __all__ = [
     "FLAGS",
     "community_graph",
     "community_profile",
+    "external_ids",
     "member_names",
     "member_rows",
     "whatif_add",
@@ -255,3 +256,9 @@ def whatif_add(session: Session, *, organisation_id: int, community_id: int,
     if any(a == b for a, b in zip(f, t, strict=True)):
         raise InputError("a tie joins two different members")
     return add_ties(graph, f, t, kinds, seed=seed)
+
+
+def external_ids(session: Session, *, organisation_id: int, community_id: int) -> dict[int, str]:
+    """Member id -> the member's external id (the id of the source register) in one community."""
+    return {int(i): str(e) for i, e in _rows(session, select(Member.id, Member.external_id).where(
+        Member.organisation_id == organisation_id, Member.community_id == community_id))}
