@@ -31,6 +31,8 @@ from commonweal.checkins.models import (
     LinkPurpose,
     OutboxMessage,
     OutboxStatus,
+    WorkItem,
+    WorkStatus,
 )
 from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.migrate import upgrade
@@ -117,7 +119,7 @@ class Stack:
                 p.send_signal(signal.SIGTERM)
         for p in self.procs:
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
@@ -166,7 +168,7 @@ def _run(url: str, tmp: Path) -> dict[str, int]:
     retry = [(i, ct) for i, ct in first if ct[0] not in acked]
     fire(retry)
     # the last 20% never answer: they are missed and must escalate
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     engine = make_engine(url)
     factory = make_session_factory(engine)
     try:
@@ -176,7 +178,9 @@ def _run(url: str, tmp: Path) -> dict[str, int]:
                     Checkin.status == CheckinStatus.pending))
                 unsent = s.scalar(select(text("count(*)")).select_from(OutboxMessage).where(
                     OutboxMessage.status != OutboxStatus.sent))
-            if pending_ck == 0 and unsent == 0:
+                undone = s.scalar(select(text("count(*)")).select_from(WorkItem).where(
+                    WorkItem.status != WorkStatus.done, WorkItem.due_at <= SystemClock().now()))
+            if pending_ck == 0 and unsent == 0 and undone == 0:
                 break
             time.sleep(0.3)
         time.sleep(0.5)

@@ -28,6 +28,7 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_pages)
     app.include_router(registry_pages)
+    app.include_router(__import__("commonweal.web.pages_checkins", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_surveys", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_mutual_aid", fromlist=["router"]).router)
     app.include_router(__import__("commonweal.web.pages_indicators", fromlist=["router"]).router)
