@@ -11,6 +11,7 @@ from tests.surveys.conftest import make_wave, simulated_bscs
 
 from commonweal.auth.models import AuditEvent
 from commonweal.db.engine import transaction
+from commonweal.registry import service as reg
 from commonweal.surveys.models import SurveyResponse, SurveyScore
 
 HS39_OPTIONS = [{"value": 0, "label": "lowest score"}, {"value": 10, "label": "highest score"}]
@@ -101,11 +102,20 @@ def test_answers_redacted_by_role_and_audited(world) -> None:
     assert r.json()["items"][0]["respondent_key"] == "r0000" and len(r.json()["items"]) == 10
     assert len(_audits(world, "survey_score")) == 1
 
+    with transaction(world.factory) as s:  # a1 refused research use; a0 agreed, then refused,
+        for member, granted in (("a1", False), ("a0", False), ("a0", True)):  # then agreed
+            reg.record_consent(s, organisation_id=world.org_a, member_id=world.members_a[member],
+                               purpose="research", granted=granted, by_user_id=None)
     researcher = make_client(world.factory)
     login(researcher, *world.users["researcher_a"])
     r = researcher.get(f"{base}/responses", params={"limit": 40})
     items = r.json()["items"]
-    assert r.status_code == 200 and len(items) == 40
+    assert r.status_code == 200 and len(items) == 39 and r.json()["total"] == 39
+    with transaction(world.factory) as s:
+        linked = dict(s.execute(select(SurveyResponse.member_id, SurveyResponse.id)
+                                .where(SurveyResponse.member_id.is_not(None))).all())
+    ids = {x["id"] for x in items}
+    assert linked[world.members_a["a1"]] not in ids and linked[world.members_a["a0"]] in ids
     assert all(x["member_id"] is None and x["respondent_key"] is None for x in items)
     assert all(x["submitted_at"] is None for x in items) and items[0]["answers"]
     assert "r0000" not in r.text

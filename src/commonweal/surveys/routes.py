@@ -137,7 +137,8 @@ def score_survey(survey_id: int, ctx: Manage) -> dict[str, int]:
 def list_responses(survey_id: int, ctx: Answers, limit: Limit = 50,
                    offset: Offset = 0) -> Page[ResponseRead]:
     rows, total = svc.list_responses(ctx.session, organisation_id=ctx.organisation_id,
-                                     survey_id=survey_id, limit=limit, offset=offset)
+                                     survey_id=survey_id, limit=limit, offset=offset,
+                                     for_research=not _identified(ctx))
     _audit_answers(ctx, [r.id for r in rows])
     who = _identified(ctx)
     return Page(items=[response_read(r, identified=who) for r in rows], total=total,
@@ -149,7 +150,8 @@ def list_scores(survey_id: int, ctx: Answers, limit: Limit = 50,
                 offset: Offset = 0) -> Page[ScoreRead]:
     """Individual scores, ``limit`` responses at a time (``total`` counts responses)."""
     rows, total = svc.list_scores(ctx.session, organisation_id=ctx.organisation_id,
-                                  survey_id=survey_id, limit=limit, offset=offset)
+                                  survey_id=survey_id, limit=limit, offset=offset,
+                                  for_research=not _identified(ctx))
     ids = sorted({r.id for _, r in rows})
     if ids:
         ctx.audit("read_sensitive", "survey_score", ids,

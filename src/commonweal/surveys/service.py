@@ -30,7 +30,8 @@ from commonweal.analytics.surveys import (
 )
 from commonweal.errors import CommonwealError, InputError, NotFoundError, Problem
 from commonweal.registry import service as registry_service
-from commonweal.registry.models import Member
+from commonweal.registry.models import Consent, Member
+from commonweal.registry.vocab import ConsentPurpose
 from commonweal.surveys.instrument import scoring_instrument
 from commonweal.surveys.models import InstrumentSource, Survey, SurveyResponse, SurveyScore
 from commonweal.surveys.schemas import SurveyCreate, SurveyUpdate
@@ -46,6 +47,7 @@ __all__ = [
     "list_responses",
     "list_scores",
     "list_surveys",
+    "research_refused",
     "response_counts",
     "score_survey",
     "create_survey",
@@ -358,11 +360,35 @@ def score_survey(session: Session, *, organisation_id: int, survey_id: int) -> i
     return n
 
 
+def research_refused(session: Session, *, organisation_id: int, survey_id: int) -> set[int]:
+    """Members linked to responses of the wave whose consent in force for research is refused."""
+    linked = select(SurveyResponse.member_id).where(
+        SurveyResponse.organisation_id == organisation_id, SurveyResponse.survey_id == survey_id,
+        SurveyResponse.member_id.is_not(None))
+    latest: dict[int, bool] = {}
+    for member_id, granted in session.execute(
+            select(Consent.member_id, Consent.granted)
+            .where(Consent.organisation_id == organisation_id,
+                   Consent.purpose == ConsentPurpose.research, Consent.member_id.in_(linked))
+            .order_by(Consent.recorded_at, Consent.id)):
+        latest[member_id] = granted
+    return {m for m, granted in latest.items() if not granted}
+
+
 def list_responses(session: Session, *, organisation_id: int, survey_id: int, limit: int = 50,
-                   offset: int = 0) -> tuple[list[SurveyResponse], int]:
+                   offset: int = 0, for_research: bool = False
+                   ) -> tuple[list[SurveyResponse], int]:
+    """Responses of a wave by id. ``for_research`` leaves out the responses of members who
+    refused consent for research (unlinked and anonymous responses stay)."""
     survey = get_survey_or_raise(session, organisation_id=organisation_id, survey_id=survey_id)
-    where = (SurveyResponse.organisation_id == organisation_id,
-             SurveyResponse.survey_id == survey.id)
+    where: tuple[Any, ...] = (SurveyResponse.organisation_id == organisation_id,
+                              SurveyResponse.survey_id == survey.id)
+    if for_research:
+        refused = research_refused(session, organisation_id=organisation_id,
+                                   survey_id=survey.id)
+        if refused:
+            where += ((SurveyResponse.member_id.is_(None))
+                      | SurveyResponse.member_id.not_in(refused),)
     total = session.scalar(select(func.count()).select_from(SurveyResponse).where(*where)) or 0
     rows = session.scalars(select(SurveyResponse).where(*where).order_by(SurveyResponse.id)
                            .limit(limit).offset(offset))
@@ -370,10 +396,12 @@ def list_responses(session: Session, *, organisation_id: int, survey_id: int, li
 
 
 def list_scores(session: Session, *, organisation_id: int, survey_id: int, limit: int = 50,
-                offset: int = 0) -> tuple[list[tuple[SurveyScore, SurveyResponse]], int]:
+                offset: int = 0, for_research: bool = False
+                ) -> tuple[list[tuple[SurveyScore, SurveyResponse]], int]:
     """Scores of a wave with their response, ``limit`` responses at a time."""
     responses, total = list_responses(session, organisation_id=organisation_id,
-                                      survey_id=survey_id, limit=limit, offset=offset)
+                                      survey_id=survey_id, limit=limit, offset=offset,
+                                      for_research=for_research)
     by_id = {r.id: r for r in responses}
     scores = session.scalars(select(SurveyScore).where(
         SurveyScore.organisation_id == organisation_id,
