@@ -202,6 +202,7 @@ def main() -> None:
         "load_average_1min": round(load, 2),
         "solver": best.method,
         "under_5s": total < 5.0,
+        "cpu_under_5s": med(cpu_total) < 5.0,
         "optimal": {k: v for k, v in best.summary().items() if k not in ("method", "objective")},
         "greedy": {k: v for k, v in greedy.summary().items() if k not in ("method", "objective")},
         "score_ratio_optimal_over_greedy": round(best.total_score / greedy.total_score, 4),
