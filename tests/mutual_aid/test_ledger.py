@@ -184,3 +184,56 @@ def test_transfer_statement_and_reciprocity(world) -> None:
                 to_account_id=b_acc,
                 amount_s=60,
             )
+
+
+def test_ledger_api(world) -> None:
+    from tests.helpers import login, make_client
+
+    client = make_client(world.factory)
+    login(client, *world.users["coordinator_a"])
+    base = f"/api/v1/orgs/{world.org_a}/ledger"
+    a = client.post(
+        f"{base}/accounts", json={"member_id": world.members_a["a0"], "min_balance_s": -3600}
+    ).json()
+    b = client.post(f"{base}/accounts", json={"member_id": world.members_a["a1"]}).json()
+    assert (
+        client.post(f"{base}/accounts", json={"member_id": world.members_a["a1"]}).status_code
+        == 409
+    )
+    r = client.post(
+        f"{base}/transfers",
+        json={
+            "from_account_id": a["id"],
+            "to_account_id": b["id"],
+            "amount_s": 3600,
+            "memo": "lift to clinic",
+        },
+    )
+    assert r.status_code == 201 and r.json()["kind"] == "exchange"
+    r = client.post(
+        f"{base}/transfers",
+        json={"from_account_id": a["id"], "to_account_id": b["id"], "amount_s": 1},
+    )
+    assert r.status_code == 409  # a's credit limit is one hour
+    for bad in (0, -5, 1.5):
+        r = client.post(
+            f"{base}/transfers",
+            json={"from_account_id": a["id"], "to_account_id": b["id"], "amount_s": bad},
+        )
+        assert r.status_code == 422
+    st = client.get(f"{base}/accounts/{a['id']}/statement").json()
+    assert (st["opening_balance_s"], st["closing_balance_s"]) == (0, -3600)
+    assert client.get(f"{base}/verify").json() == {"ok": True, "problems": []}
+    rec = client.get(f"{base}/reciprocity").json()
+    assert rec["total_exchanged_s"] == 3600 and rec["both_give_and_receive"] == 0
+    # volunteers do not run the ledger
+    vol = make_client(world.factory)
+    login(vol, *world.users["volunteer_a"])
+    assert vol.get(f"{base}/accounts").status_code == 403
+    assert (
+        vol.post(
+            f"{base}/transfers",
+            json={"from_account_id": b["id"], "to_account_id": a["id"], "amount_s": 60},
+        ).status_code
+        == 403
+    )
