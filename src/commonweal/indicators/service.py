@@ -334,7 +334,13 @@ def load_values(
         ind = _indicator_ids(session, organisation_id)
 
     ind_ids = [ind[c] for c in codes]
-    existing: dict[tuple[int, int, str], int] = {}
+    frame = long.select(
+        pl.col("unit").replace_strict(geo, return_dtype=pl.Int64).alias("geography_id"),
+        pl.col("indicator").replace_strict(ind, return_dtype=pl.Int64).alias("indicator_id"),
+        "period",
+        pl.col("value").fill_nan(None),
+        pl.col("moe").fill_nan(None),
+    ).with_columns(pl.lit(None, pl.Int64).alias("id"))
     if len(ind) > len(new_ind):  # some indicators existed before: their values may too
         q = select(
             IndicatorValue.geography_id,
@@ -346,52 +352,44 @@ def load_values(
             IndicatorValue.indicator_id.in_(ind_ids),
             IndicatorValue.period.in_(periods),
         )
-        existing = {(g, i, p): vid for g, i, p, vid in session.execute(q)}
-
-    frame = long.select(
-        pl.col("unit").replace_strict(geo, return_dtype=pl.Int64).alias("geography_id"),
-        pl.col("indicator").replace_strict(ind, return_dtype=pl.Int64).alias("indicator_id"),
-        "period",
-        pl.col("value").fill_nan(None),
-        pl.col("moe").fill_nan(None),
-    )
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for g, i, p, v, m in frame.iter_rows():
-        vid = existing.get((g, i, p))
-        if vid is None:
-            inserts.append(
-                {
-                    "organisation_id": organisation_id,
-                    "geography_id": g,
-                    "indicator_id": i,
-                    "period": p,
-                    "value": v,
-                    "moe": m,
-                }
-            )
-        else:
-            updates.append({"_id": vid, "value": v, "moe": m})
+        old = pl.DataFrame(
+            session.execute(q).all(),
+            schema={
+                "geography_id": pl.Int64,
+                "indicator_id": pl.Int64,
+                "period": pl.Utf8,
+                "id": pl.Int64,
+            },
+            orient="row",
+        )
+        key = ["geography_id", "indicator_id", "period"]
+        frame = frame.drop("id").join(old, on=key, how="left", maintain_order="left")
     table = table_of(IndicatorValue)
-    for start in range(0, len(inserts), CHUNK):
-        session.execute(table.insert(), inserts[start : start + CHUNK])
-        if on_progress:
-            on_progress(len(inserts[start : start + CHUNK]))
-    stmt = (
+    upd_stmt = (
         update(table)
         .where(table.c.id == bindparam("_id"))
         .values(value=bindparam("value"), moe=bindparam("moe"))
     )
-    for start in range(0, len(updates), CHUNK):
-        session.execute(stmt, updates[start : start + CHUNK])
+    new_rows = frame.filter(pl.col("id").is_null()).drop("id")
+    old_rows = frame.filter(pl.col("id").is_not_null()).rename({"id": "_id"})
+    # rows are turned into parameter dicts one chunk at a time (84k tracts x 16 indicators is
+    # 1.3M rows: never all as Python dicts at once); every chunk is part of the one transaction
+    for chunk in new_rows.with_columns(
+        pl.lit(organisation_id).alias("organisation_id")
+    ).iter_slices(CHUNK):
+        session.execute(table.insert(), chunk.to_dicts())
         if on_progress:
-            on_progress(len(updates[start : start + CHUNK]))
+            on_progress(chunk.height)
+    for chunk in old_rows.select("_id", "value", "moe").iter_slices(CHUNK):
+        session.execute(upd_stmt, chunk.to_dicts())
+        if on_progress:
+            on_progress(chunk.height)
     return LoadReport(
         periods=tuple(periods),
         geographies_created=len(new_geo),
         indicators_created=len(new_ind),
-        values_inserted=len(inserts),
-        values_updated=len(updates),
+        values_inserted=new_rows.height,
+        values_updated=old_rows.height,
         missing_values=int(frame["value"].null_count()),
         file=file,
         indicators=tuple(sorted(codes)),
