@@ -21,6 +21,7 @@ def test_wave_pages_by_role(world, tmp_path) -> None:
     assert f'href="/o/{world.org_a}/c/{world.community_a}/surveys"' in r.text  # the nav link
     r = client.get(f"/o/{world.org_a}/c/{world.community_a}/surveys")
     assert r.status_code == 200 and "Belonging A spring" in r.text and ">150<" in r.text
+    assert "Sense of community (total) " in r.text  # the mean score of each subscale
     r = client.get(f"/o/{world.org_a}/surveys/{wave}")
     assert r.status_code == 200, r.text
     assert "default-src 'self'" in r.headers["content-security-policy"]
@@ -38,6 +39,11 @@ def test_wave_pages_by_role(world, tmp_path) -> None:
     r = volunteer.get(f"/o/{world.org_a}/surveys/{wave}")
     assert r.status_code == 200 and "<svg" not in r.text and "could single people out" in r.text
     assert "Cronbach" in r.text  # 150 respondents: aggregates are shown
+    r = volunteer.get(f"/api/v1/orgs/{world.org_a}/communities/{world.community_a}"
+                      "/surveys/aggregates")
+    by_title = {w["title"]: w for w in r.json()}
+    assert by_title["Belonging A spring"]["subscales"][0]["mean"] is not None
+    assert by_title["Belonging A spring"]["n_responses"] == 150
     r = volunteer.get(f"/o/{world.org_a}/surveys/{small}")
     assert "Too few responses" in r.text and "Cronbach" not in r.text
 

@@ -64,6 +64,12 @@ def test_import_score_report_round_trip(world, bscs_frame, tmp_path) -> None:
     assert total["n"] == summary.n and total["mean"] == pytest.approx(summary.mean)
     assert total["sd"] == pytest.approx(summary.sd) and sum(total["histogram"]["counts"]) == 300
     assert report["invariance"] is None and report["attributes"] == ["site"]
+    with transaction(world.factory) as s:  # per-wave aggregates in SQL agree with the library
+        [agg] = analysis.community_aggregates(s, organisation_id=world.org_a,
+                                              community_id=world.community_a)
+    sub = next(x for x in agg["subscales"] if x["subscale"] == "total")
+    assert agg["n_responses"] == 300 and sub["n"] == summary.n
+    assert sub["mean"] == pytest.approx(summary.mean) and sub["sd"] == pytest.approx(summary.sd)
     # re-scoring from the stored answers reproduces the stored scores
     with transaction(world.factory) as s:
         before = sorted(s.execute(select(SurveyScore.response_id, SurveyScore.subscale,
@@ -140,6 +146,13 @@ def test_small_wave_is_suppressed_for_volunteers(world, bscs_frame, tmp_path) ->
         full = analysis.wave_report(s, organisation_id=world.org_a, survey_id=wave)
     assert full.data["subscales"][0]["mean"] is not None
     assert "too few" in (full.data["cfa"]["reason"] or "") or not full.data["cfa"]["fitted"]
+    with transaction(world.factory) as s:
+        shown = analysis.community_aggregates(s, organisation_id=world.org_a,
+                                              community_id=world.community_a)
+        hidden = analysis.community_aggregates(s, organisation_id=world.org_a,
+                                               community_id=world.community_a, min_cell=5)
+    assert shown[0]["subscales"][0]["mean"] is not None and shown[0]["n_responses"] == 4
+    assert all(x["mean"] is None and x["sd"] is None for x in hidden[0]["subscales"])
     small = analysis.redact_report(full).to_dict()
     assert small["suppressed"] and small["reliability"] == [] and small["cfa"] is None
     assert all(set(s) == {"subscale", "name"} for s in small["subscales"])

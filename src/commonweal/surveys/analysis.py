@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.surveys import (
@@ -35,9 +35,14 @@ from commonweal.analytics.surveys import (
 )
 from commonweal.errors import CommonwealError, InputError
 from commonweal.surveys.models import Survey, SurveyResponse, SurveyScore
-from commonweal.surveys.service import answers_frame, get_survey_or_raise, instrument_of
+from commonweal.surveys.service import (
+    answers_frame,
+    get_survey_or_raise,
+    instrument_of,
+    list_surveys,
+)
 
-__all__ = ["MIN_CELL", "WaveReport", "redact_report", "wave_report"]
+__all__ = ["MIN_CELL", "WaveReport", "community_aggregates", "redact_report", "wave_report"]
 
 MIN_CELL = 5  # aggregates over fewer respondents are not shown to roles that cannot read answers
 MIN_CFA_N = 50
@@ -185,6 +190,43 @@ def wave_report(session: Session, *, organisation_id: int, survey_id: int,
                                   "error": "no CFA was fitted, so invariance cannot be tested"}
     data["cfa"] = cfa
     return WaveReport(data, values)
+
+
+def community_aggregates(session: Session, *, organisation_id: int, community_id: int,
+                         min_cell: int = 0) -> list[dict[str, Any]]:
+    """Per wave and per subscale: n, mean and SD of the stored scores of a community's waves,
+    newest wave first, to follow a measure across waves. Means and SDs of fewer than
+    ``min_cell`` scores are None (small-cell suppression)."""
+    waves = list_surveys(session, organisation_id=organisation_id, community_id=community_id)
+    rows = session.execute(
+        select(SurveyScore.survey_id, SurveyScore.subscale, func.count(SurveyScore.value),
+               func.avg(SurveyScore.value), func.avg(SurveyScore.value * SurveyScore.value))
+        .where(SurveyScore.organisation_id == organisation_id,
+               SurveyScore.survey_id.in_([w.id for w in waves]))
+        .group_by(SurveyScore.survey_id, SurveyScore.subscale)).all()
+    stats = {(r[0], r[1]): (int(r[2]), r[3], r[4]) for r in rows}
+    counts = dict(session.execute(
+        select(SurveyResponse.survey_id, func.count()).where(
+            SurveyResponse.organisation_id == organisation_id,
+            SurveyResponse.survey_id.in_([w.id for w in waves]))
+        .group_by(SurveyResponse.survey_id)).all())
+    out = []
+    for w in waves:
+        subs = []
+        for sub in instrument_of(w).subscales:
+            n, mean, sq = stats.get((w.id, sub.id), (0, None, None))
+            sd = (math.sqrt(max(float(sq) - float(mean) ** 2, 0.0) * n / (n - 1))
+                  if n > 1 and mean is not None and sq is not None else None)
+            shown = n >= max(min_cell, 1)
+            subs.append({"subscale": sub.id, "name": sub.name, "n": n,
+                         "mean": float(mean) if shown and mean is not None else None,
+                         "sd": sd if shown else None})
+        n_resp = int(counts.get(w.id, 0))
+        out.append({"survey_id": w.id, "title": w.title, "instrument_id": w.instrument_id,
+                    "opens_on": w.opens_on.isoformat() if w.opens_on else None,
+                    "closes_on": w.closes_on.isoformat() if w.closes_on else None,
+                    "n_responses": n_resp, "subscales": subs})
+    return out
 
 
 def redact_report(report: WaveReport, min_cell: int = MIN_CELL) -> WaveReport:

@@ -62,6 +62,14 @@ def list_surveys(community_id: int, ctx: Read) -> list[SurveyRead]:
         ctx.session, organisation_id=ctx.organisation_id, community_id=community_id)]
 
 
+@router.get("/communities/{community_id}/surveys/aggregates")
+def community_aggregates(community_id: int, ctx: Read) -> list[dict[str, Any]]:
+    """Per wave and subscale: n, mean, SD (small cells suppressed for volunteers)."""
+    return analysis.community_aggregates(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=community_id,
+        min_cell=0 if ctx.can(Permission.survey_answers) else analysis.MIN_CELL)
+
+
 @router.post("/communities/{community_id}/surveys", status_code=201)
 def create_survey(community_id: int, body: SurveyCreate, ctx: Manage) -> dict[str, Any]:
     s = svc.create_survey(ctx.session, organisation_id=ctx.organisation_id,

@@ -35,8 +35,10 @@ Group = Annotated[str | None, Query(max_length=200)]
 def waves(request: Request, community_id: int, ctx: SurveyReader) -> Response:
     c = registry_service.get_community_or_raise(
         ctx.session, organisation_id=ctx.organisation_id, community_id=community_id)
-    rows = [(w, svc.response_counts(ctx.session, organisation_id=ctx.organisation_id,
-                                    survey_id=w.id)["total"])
+    aggregates = {a["survey_id"]: a for a in analysis.community_aggregates(
+        ctx.session, organisation_id=ctx.organisation_id, community_id=c.id,
+        min_cell=0 if ctx.can(Permission.survey_answers) else analysis.MIN_CELL)}
+    rows = [(w, aggregates[w.id])
             for w in svc.list_surveys(ctx.session, organisation_id=ctx.organisation_id,
                                       community_id=c.id)]
     return render(request, "surveys/waves.html", {
