@@ -58,6 +58,7 @@ def _audit_answers(ctx: OrgContext, ids: list[int]) -> None:
 
 @router.get("/communities/{community_id}/surveys", response_model=list[SurveyRead])
 def list_surveys(community_id: int, ctx: Read) -> list[SurveyRead]:
+    """The survey waves of a community."""
     return [SurveyRead.model_validate(s) for s in svc.list_surveys(
         ctx.session, organisation_id=ctx.organisation_id, community_id=community_id)]
 
@@ -72,6 +73,7 @@ def community_aggregates(community_id: int, ctx: Read) -> list[dict[str, Any]]:
 
 @router.post("/communities/{community_id}/surveys", status_code=201)
 def create_survey(community_id: int, body: SurveyCreate, ctx: Manage) -> dict[str, Any]:
+    """Create a wave with a bundled instrument or an uploaded definition."""
     s = svc.create_survey(ctx.session, organisation_id=ctx.organisation_id,
                           community_id=community_id, data=body)
     ctx.audit("create", "survey", [s.id])
@@ -80,6 +82,7 @@ def create_survey(community_id: int, body: SurveyCreate, ctx: Manage) -> dict[st
 
 @router.get("/surveys/{survey_id}")
 def get_survey(survey_id: int, ctx: Read) -> dict[str, Any]:
+    """A wave with its response counts (total, by channel, linked to members)."""
     return _wave(ctx, survey_id)
 
 
@@ -93,6 +96,7 @@ def get_instrument(survey_id: int, ctx: Read) -> dict[str, Any]:
 
 @router.patch("/surveys/{survey_id}")
 def update_survey(survey_id: int, body: SurveyUpdate, ctx: Manage) -> dict[str, Any]:
+    """Change the title, dates or status of a wave."""
     s = svc.update_survey(ctx.session, organisation_id=ctx.organisation_id, survey_id=survey_id,
                           data=body)
     ctx.audit("update", "survey", [s.id], sorted(body.model_dump(exclude_unset=True)))
@@ -101,6 +105,7 @@ def update_survey(survey_id: int, body: SurveyUpdate, ctx: Manage) -> dict[str, 
 
 @router.delete("/surveys/{survey_id}", status_code=204)
 def delete_survey(survey_id: int, ctx: Manage) -> Response:
+    """Delete a wave with its responses and scores."""
     svc.delete_survey(ctx.session, organisation_id=ctx.organisation_id, survey_id=survey_id)
     ctx.audit("delete", "survey", [survey_id])
     return Response(status_code=204)
@@ -144,6 +149,7 @@ def score_survey(survey_id: int, ctx: Manage) -> dict[str, int]:
 @router.get("/surveys/{survey_id}/responses", response_model=Page[ResponseRead])
 def list_responses(survey_id: int, ctx: Answers, limit: Limit = 50,
                    offset: Offset = 0) -> Page[ResponseRead]:
+    """Answers, redacted per role (researchers: de-identified) and audited."""
     rows, total = svc.list_responses(ctx.session, organisation_id=ctx.organisation_id,
                                      survey_id=survey_id, limit=limit, offset=offset,
                                      for_research=not _identified(ctx))

@@ -114,6 +114,7 @@ def create_survey(session: Session, *, organisation_id: int, community_id: int,
 
 
 def list_surveys(session: Session, *, organisation_id: int, community_id: int) -> list[Survey]:
+    """The waves of a community, newest opening date first (undated waves last)."""
     registry_service.get_community_or_raise(session, organisation_id=organisation_id,
                                             community_id=community_id)
     return list(session.scalars(
@@ -123,11 +124,13 @@ def list_surveys(session: Session, *, organisation_id: int, community_id: int) -
 
 
 def get_survey(session: Session, *, organisation_id: int, survey_id: int) -> Survey | None:
+    """The wave ``survey_id`` of this organisation, or None (also for another organisation's)."""
     s = session.get(Survey, survey_id)
     return s if s is not None and s.organisation_id == organisation_id else None
 
 
 def get_survey_or_raise(session: Session, *, organisation_id: int, survey_id: int) -> Survey:
+    """The wave, or :class:`NotFoundError` (also for another organisation's wave)."""
     s = get_survey(session, organisation_id=organisation_id, survey_id=survey_id)
     if s is None:
         raise NotFoundError(f"no survey {survey_id}")
@@ -136,6 +139,7 @@ def get_survey_or_raise(session: Session, *, organisation_id: int, survey_id: in
 
 def update_survey(session: Session, *, organisation_id: int, survey_id: int,
                   data: SurveyUpdate) -> Survey:
+    """Change the title, dates or status of a wave (the instrument never changes)."""
     s = get_survey_or_raise(session, organisation_id=organisation_id, survey_id=survey_id)
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(s, key, value)

@@ -22,6 +22,7 @@ IDENTIFYING_FIELDS = ("member_id", "respondent_key", "submitted_at")
 
 
 def response_read(r: SurveyResponse, *, identified: bool) -> ResponseRead:
+    """A response as the caller may see it (``identified``: admin, coordinator)."""
     return ResponseRead(
         id=r.id, survey_id=r.survey_id,
         member_id=r.member_id if identified else None,
@@ -32,6 +33,7 @@ def response_read(r: SurveyResponse, *, identified: bool) -> ResponseRead:
 
 
 def score_read(s: SurveyScore, r: SurveyResponse, *, identified: bool) -> ScoreRead:
+    """A score with its response reference as the caller may see it."""
     return ScoreRead(
         response_id=r.id, member_id=r.member_id if identified else None,
         respondent_key=r.respondent_key if identified else None, subscale=s.subscale,

@@ -33,6 +33,7 @@ Group = Annotated[str | None, Query(max_length=200)]
 
 @router.get("/c/{community_id}/surveys")
 def waves(request: Request, community_id: int, ctx: SurveyReader) -> Response:
+    """The waves of a community with response counts and mean scores by subscale."""
     c = registry_service.get_community_or_raise(
         ctx.session, organisation_id=ctx.organisation_id, community_id=community_id)
     aggregates = {a["survey_id"]: a for a in analysis.community_aggregates(
@@ -48,6 +49,7 @@ def waves(request: Request, community_id: int, ctx: SurveyReader) -> Response:
 
 @router.get("/surveys/{survey_id}")
 def wave(request: Request, survey_id: int, ctx: SurveyReader, group: Group = None) -> Response:
+    """A wave: counts and its report (suppressed for roles that cannot read answers)."""
     w = svc.get_survey_or_raise(ctx.session, organisation_id=ctx.organisation_id,
                                 survey_id=survey_id)
     c = registry_service.get_community_or_raise(
