@@ -93,7 +93,7 @@ def test_api_on_a_stored_village(world) -> None:
     assert not re.search(r"Person \d", lay_r.text)
     page = client.get(f"/o/{world.org_a}/c/{v.community_id}/network")
     assert page.status_code == 200 and not re.search(r"Person \d", page.text)
-    assert "member %d" % r["items"][0]["member_id"] in page.text
+    assert f"member {r['items'][0]['member_id']}" in page.text
 
 
 def test_roles_and_other_organisations(world) -> None:
