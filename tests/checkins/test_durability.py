@@ -9,6 +9,8 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from tests.checkins.conftest import CONFIG, drain
+from tests.helpers import build_world
 
 from commonweal.checkins import safety
 from commonweal.checkins import service as svc
@@ -16,8 +18,6 @@ from commonweal.checkins.models import Channel, OutboxMessage, OutboxStatus, Wor
 from commonweal.checkins.queue import claim_work, enqueue, take_tokens
 from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.models import Base
-from tests.checkins.conftest import CONFIG, drain
-from tests.helpers import build_world
 
 
 class Crash(Exception):
@@ -206,7 +206,7 @@ def test_two_workers_on_file_databases_never_double_send(tmp_path, clock, notifi
                                rate_per_second=CONFIG.rate_per_second, burst=CONFIG.burst)
         errors: list[BaseException] = []
 
-        def work(name: str) -> None:
+        def work(name: str, factory=factory, cfg=cfg, errors=errors) -> None:  # type: ignore[no-untyped-def]
             try:
                 drain(factory, notifier, clock, worker_id=name, config=cfg)
             except BaseException as exc:  # noqa: BLE001 - reported below

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from tests.checkins.conftest import drain
 
 from commonweal.checkins import service as svc
 from commonweal.checkins.models import (
@@ -19,7 +20,6 @@ from commonweal.checkins.models import (
 )
 from commonweal.db.engine import transaction
 from commonweal.errors import ConflictError, PermissionDeniedError
-from tests.checkins.conftest import drain
 
 
 def _plan(world, clock, member="a0", **kw):  # type: ignore[no-untyped-def]
@@ -61,7 +61,7 @@ def test_missed_checkin_escalates_through_the_ladder(world, clock, notifier) -> 
     clock.advance(minutes=10)
     drain(world.factory, notifier, clock)
     tier2 = {m.recipient for m in notifier.sent if m.key.startswith(f"alert:{alert.id}:2:")}
-    assert tier2 == {"coordinator.a@example.org", "admin.a@example.org", "org:%d" % world.org_a}
+    assert tier2 == {"coordinator.a@example.org", "admin.a@example.org", f"org:{world.org_a}"}
     clock.advance(minutes=10)
     drain(world.factory, notifier, clock)
     [alert] = _alerts(world)

@@ -96,7 +96,7 @@ class Stack:
                               str(self.outfile), "--poll", "0.1", "--lease", "3"],
                              env=env, stdout=log, stderr=log),
         ]
-        deadline = time.monotonic() + 90  # a loaded 2-core machine is slow to import
+        deadline = time.monotonic() + 180  # a loaded 2-core machine is slow to start
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=1

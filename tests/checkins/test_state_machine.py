@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
+from tests.checkins.conftest import CONFIG, drain
 
 from commonweal.auth import service as auth
 from commonweal.auth.models import Role
@@ -40,7 +41,6 @@ from commonweal.db.engine import transaction
 from commonweal.notify.base import InMemoryNotifier
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
-from tests.checkins.conftest import CONFIG, drain
 
 LEASE = dt.timedelta(seconds=CONFIG.lease_seconds)
 _orgs = itertools.count(1)
@@ -224,5 +224,6 @@ def test_escalation_never_lost_state_machine(db) -> None:
 
     pg = db.kw.get("bind") is not None
     run_state_machine_as_test(machine_for(db), settings=settings(
-        max_examples=8 if pg else 20, phases=[Phase.explicit, Phase.reuse, Phase.generate], stateful_step_count=30, deadline=None,
+        max_examples=8 if pg else 20, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        stateful_step_count=30, deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))

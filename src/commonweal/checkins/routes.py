@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal.auth.policy import Permission
@@ -389,15 +390,26 @@ def ack_by_link(session: Session, token: str, now: dt.datetime) -> dict[str, Any
     return {"acknowledged": True, "alert_id": a.id}
 
 
+def _busy() -> Response:
+    """The database could not take the write in time: refuse fast, ask for a retry (nothing was
+    stored, and the single-use link is still unused)."""
+    return JSONResponse({"error": "Busy", "detail": "too many answers at once; retry shortly"},
+                        status_code=503, headers={"Retry-After": "1"})
+
+
 @public_router.post("/respond")
 def respond(request: Request, body: LinkAnswerIn, session: SessionDep,
             key: IdemKey = None) -> Response:
     now = clock_of(request).now()
-    status, out = run_idempotent(
-        session, _factory(request), scope=_link_scope(body.token), key=key,
-        digest=request_hash("POST", "/respond", body.model_dump(mode="json")), now=now,
-        work=lambda: (200, answer_by_link(session, body.token, Answer(body.answer), now,
-                                          help_category=body.help_category, code=body.code)))
+    try:
+        status, out = run_idempotent(
+            session, _factory(request), scope=_link_scope(body.token), key=key,
+            digest=request_hash("POST", "/respond", body.model_dump(mode="json")), now=now,
+            work=lambda: (200, answer_by_link(session, body.token, Answer(body.answer), now,
+                                              help_category=body.help_category, code=body.code)))
+    except OperationalError:
+        session.rollback()
+        return _busy()
     return JSONResponse(out, status_code=status)
 
 
@@ -405,11 +417,15 @@ def respond(request: Request, body: LinkAnswerIn, session: SessionDep,
 def safe(request: Request, body: LinkSafetyIn, session: SessionDep,
          key: IdemKey = None) -> Response:
     now = clock_of(request).now()
-    status, out = run_idempotent(
-        session, _factory(request), scope=_link_scope(body.token), key=key,
-        digest=request_hash("POST", "/safe", body.model_dump(mode="json")), now=now,
-        work=lambda: (200, mark_by_link(session, body.token, SafetyStatus(body.status), now,
-                                        help_category=body.help_category)))
+    try:
+        status, out = run_idempotent(
+            session, _factory(request), scope=_link_scope(body.token), key=key,
+            digest=request_hash("POST", "/safe", body.model_dump(mode="json")), now=now,
+            work=lambda: (200, mark_by_link(session, body.token, SafetyStatus(body.status), now,
+                                            help_category=body.help_category)))
+    except OperationalError:
+        session.rollback()
+        return _busy()
     return JSONResponse(out, status_code=status)
 
 

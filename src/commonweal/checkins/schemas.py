@@ -175,7 +175,8 @@ class SafetyCheckCreate(_In):
     title: str = Field(min_length=1, max_length=200)
     message: str = Field(min_length=1, max_length=1000)
     selector: dict[str, Any]
-    channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms", "email"])
+    channels: list[Literal["sms", "email"]] = Field(
+        default_factory=lambda: ["sms", "email"])  # type: ignore[arg-type]
     reminder_minutes: int = Field(default=30, ge=1, le=1440)
     max_reminders: int = Field(default=3, ge=0, le=20)
 

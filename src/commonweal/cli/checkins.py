@@ -107,7 +107,8 @@ def alerts(ctx: typer.Context,
 
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
-        rows = [{"id": a.id, "member_id": a.member_id, "reason": str(a.reason),
+        rows: list[dict[str, Any]] = [{"id": a.id, "member_id": a.member_id,
+                                       "reason": str(a.reason),
                  "status": str(a.status), "tier": a.current_tier, "exhausted": a.exhausted,
                  "created_at": a.created_at.isoformat()}
                 for a in svc.list_alerts(s, organisation_id=o.id)]

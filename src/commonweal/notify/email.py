@@ -28,7 +28,8 @@ class SmtpEmailNotifier:
         msg["From"] = self.sender
         msg["To"] = message.recipient
         msg["Subject"] = message.subject
-        msg_id = make_msgid(idstring=message.key.replace(":", ".")[:60], domain="commonweal")
+        idstring = "".join(ch if ch.isalnum() else "." for ch in message.key)[:40]
+        msg_id = make_msgid(idstring=idstring, domain="commonweal")
         msg["Message-ID"] = msg_id
         msg["X-Commonweal-Key"] = message.key
         msg.set_content(message.body)

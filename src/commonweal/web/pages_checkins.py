@@ -38,7 +38,7 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Member.id, Member.display_name)
-                                .where(Member.id.in_(ids))).all())  # type: ignore[arg-type]
+                                .where(Member.id.in_(ids))).all())
 
 
 def _alerts(ctx: OrgContext) -> list[Any]:
