@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.indicators import data as readers
@@ -33,6 +33,7 @@ __all__ = [
     "FORMATS",
     "LoadReport",
     "geography_ids",
+    "bulk_insert",
     "get_geography_or_raise",
     "get_indicator_or_raise",
     "indicator_meta_from_spec",
@@ -220,6 +221,34 @@ def table_of(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+def bulk_insert(
+    session: Session, table: Table, rows: pl.DataFrame, *, on_progress: Progress = None
+) -> None:
+    """Insert a frame's rows (columns named as the table's) inside the session's transaction.
+
+    PostgreSQL: ``COPY ... FROM STDIN`` through psycopg; other databases: the driver's
+    ``executemany`` on plain tuples, 5,000 rows at a time. Rows become Python tuples one chunk at
+    a time, so 1.3M tract values never sit in memory as Python objects all at once.
+    """
+    conn = session.connection()
+    cols = ", ".join(rows.columns)
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            for chunk in rows.iter_slices(CHUNK):
+                for row in chunk.iter_rows():
+                    copy.write_row(row)
+                if on_progress:
+                    on_progress(chunk.height)
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([mark] * rows.width)})"
+    for chunk in rows.iter_slices(CHUNK):
+        conn.exec_driver_sql(sql, chunk.rows())
+        if on_progress:
+            on_progress(chunk.height)
+
+
 def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from commonweal.db.base import utcnow
 
@@ -349,47 +378,48 @@ def load_values(
             IndicatorValue.id,
         ).where(
             IndicatorValue.organisation_id == organisation_id,
-            IndicatorValue.indicator_id.in_(ind_ids),
             IndicatorValue.period.in_(periods),
         )
-        old = pl.DataFrame(
-            session.execute(q).all(),
-            schema={
-                "geography_id": pl.Int64,
-                "indicator_id": pl.Int64,
-                "period": pl.Utf8,
-                "id": pl.Int64,
-            },
-            orient="row",
+        schema = {
+            "geography_id": pl.Int64,
+            "indicator_id": pl.Int64,
+            "period": pl.Utf8,
+            "id": pl.Int64,
+        }
+        # one indicator at a time: a tract-level reload never holds 1.3M row objects at once
+        old = pl.concat(
+            [
+                pl.DataFrame(
+                    session.execute(q.where(IndicatorValue.indicator_id == i)).all(),
+                    schema=schema,
+                    orient="row",
+                )
+                for i in ind_ids
+            ]
         )
         key = ["geography_id", "indicator_id", "period"]
         frame = frame.drop("id").join(old, on=key, how="left", maintain_order="left")
+    replaced = frame.filter(pl.col("id").is_not_null())["id"].to_list()
     table = table_of(IndicatorValue)
-    upd_stmt = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values(value=bindparam("value"), moe=bindparam("moe"))
+    # a value loaded again is replaced: its old row is deleted and the new one inserted with the
+    # others (nothing refers to value rows; one bulk path is much faster than row-wise UPDATEs)
+    for start in range(0, len(replaced), CHUNK):
+        session.execute(delete(table).where(table.c.id.in_(replaced[start : start + CHUNK])))
+    rows = frame.select(
+        pl.lit(organisation_id, pl.Int64).alias("organisation_id"),
+        "geography_id",
+        "indicator_id",
+        "period",
+        "value",
+        "moe",
     )
-    new_rows = frame.filter(pl.col("id").is_null()).drop("id")
-    old_rows = frame.filter(pl.col("id").is_not_null()).rename({"id": "_id"})
-    # rows are turned into parameter dicts one chunk at a time (84k tracts x 16 indicators is
-    # 1.3M rows: never all as Python dicts at once); every chunk is part of the one transaction
-    for chunk in new_rows.with_columns(
-        pl.lit(organisation_id).alias("organisation_id")
-    ).iter_slices(CHUNK):
-        session.execute(table.insert(), chunk.to_dicts())
-        if on_progress:
-            on_progress(chunk.height)
-    for chunk in old_rows.select("_id", "value", "moe").iter_slices(CHUNK):
-        session.execute(upd_stmt, chunk.to_dicts())
-        if on_progress:
-            on_progress(chunk.height)
+    bulk_insert(session, table, rows, on_progress=on_progress)
     return LoadReport(
         periods=tuple(periods),
         geographies_created=len(new_geo),
         indicators_created=len(new_ind),
-        values_inserted=new_rows.height,
-        values_updated=old_rows.height,
+        values_inserted=rows.height - len(replaced),
+        values_updated=len(replaced),
         missing_values=int(frame["value"].null_count()),
         file=file,
         indicators=tuple(sorted(codes)),
