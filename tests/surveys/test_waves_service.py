@@ -170,3 +170,27 @@ def test_erasing_a_member_erases_their_responses(world, bscs_frame, tmp_path) ->
         left = s.scalars(select(SurveyResponse.respondent_key)
                          .order_by(SurveyResponse.respondent_key)).all()
     assert left == ["r0001", "r0002"] and _count(world, SurveyScore) == 2 * 5
+
+
+def test_redcap_export_is_read_by_the_library(world, tmp_path) -> None:
+    wave = make_wave(world, instrument="ucla3")
+    # REDCap "CSV (raw data)" export of a survey: record_id, the survey timestamp, the items,
+    # the form's completion status
+    path = tmp_path / "redcap.csv"
+    path.write_text("record_id,redcap_survey_identifier,ucla3_timestamp,ucla3_1,ucla3_2,ucla3_3,"
+                    "ucla3_complete\n"
+                    "1,,2026-03-01 09:15:00,1,1,2,2\n"
+                    "2,,[not completed],3,,3,0\n", encoding="utf-8")
+    with transaction(world.factory) as s:
+        rep = svc.import_responses(s, organisation_id=world.org_a, survey_id=wave, path=path,
+                                   fmt="redcap")
+    assert rep.responses == 2 and rep.attributes == ("redcap_survey_identifier",
+                                                     "ucla3_complete")
+    with transaction(world.factory) as s:
+        rows = s.execute(select(SurveyResponse.respondent_key, SurveyResponse.submitted_at,
+                                SurveyScore.value, SurveyScore.rule)
+                         .join(SurveyScore, SurveyScore.response_id == SurveyResponse.id)
+                         .order_by(SurveyResponse.respondent_key)).all()
+    # ucla3 is scored only when complete (library rule): the second row is not scored
+    assert [(r[0], r[1] and r[1].minute, r[2], r[3]) for r in rows] == [
+        ("1", 15, 4.0, "complete"), ("2", None, None, "insufficient")]

@@ -60,8 +60,8 @@ FORMATS: tuple[Format, ...] = ("csv", "kobo", "redcap")
 # (the first one present is used unless the caller names one).
 RESPONDENT_COLUMNS = ("respondent", "respondent_id", "id", "record_id", "_uuid", "KEY",
                       "meta/instanceID", "instanceID", "_id")
-SUBMITTED_COLUMNS = ("submitted_at", "_submission_time", "SubmissionDate", "end",
-                     "redcap_survey_timestamp")
+SUBMITTED_COLUMNS = ("submitted_at", "_submission_time", "SubmissionDate", "end")
+# REDCap survey exports name it ``<instrument>_timestamp`` and write "[not completed]" when empty
 MEMBER_COLUMN = "member"  # the member's external id in the wave's community
 
 
@@ -196,7 +196,7 @@ def _pick(frame: pl.DataFrame, given: str | None, candidates: Sequence[str], lab
 
 def _when(value: object, label: str, row: int, col: str,
           problems: list[Problem]) -> dt.datetime | None:
-    if value is None or str(value).strip() == "":
+    if value is None or str(value).strip() == "" or str(value).startswith("["):
         return None
     if isinstance(value, dt.datetime):
         when = value
@@ -262,7 +262,8 @@ def import_responses(
     others = [c for c in frame.columns if c not in inst.item_ids]
     result = score_responses(scoring, frame, keep=others, file=label)
     key_col = _pick(frame, respondent_column, RESPONDENT_COLUMNS, label, "respondent")
-    time_col = _pick(frame, None, SUBMITTED_COLUMNS, label, "submission time")
+    time_col = _pick(frame, None, SUBMITTED_COLUMNS, label, "submission time") or next(
+        (c for c in frame.columns if c.endswith("_timestamp")), None)
     member_col = MEMBER_COLUMN if MEMBER_COLUMN in frame.columns else None
     problems: list[Problem] = []
     if member_col is not None and survey.anonymous and frame[member_col].drop_nulls().len():
