@@ -139,3 +139,33 @@ def test_runs_from_toml_compare_and_roles(world, tiny_spec) -> None:
     assert member.delete(f"{api}/index-runs/{a['id']}").status_code == 403
     assert client.delete(f"{api}/index-runs/{a['id']}").status_code == 204
     assert client.get(f"{api}/index-runs/{a['id']}").status_code == 404
+
+
+def test_long_parquet_import_with_margins_of_error(world) -> None:
+    import io
+
+    import polars as pl
+
+    client, api = _client(world)
+    buf = io.BytesIO()
+    pl.DataFrame(
+        {
+            "unit": ["06037", "06037", "06059"],
+            "period": ["2021", "2022", "2022"],
+            "indicator": ["pov"] * 3,
+            "value": [13.9, 13.2, 9.1],
+            "moe": [0.2, 0.3, None],
+        }
+    ).write_parquet(buf)
+    r = client.post(
+        f"{api}/indicator-values/import",
+        params={"format": "long", "unit": "unit"},
+        files={"file": ("acs.parquet", buf.getvalue())},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["values_inserted"] == 3 and r.json()["periods"] == ["2021", "2022"]
+    items = client.get(f"{api}/indicator-values", params={"geography": "06037"}).json()["items"]
+    assert [(v["period"], v["value"], v["moe"]) for v in items] == [
+        ("2021", 13.9, 0.2),
+        ("2022", 13.2, 0.3),
+    ]
