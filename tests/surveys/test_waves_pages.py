@@ -58,3 +58,40 @@ def test_wave_pages_by_role(world, tmp_path) -> None:
     assert r.status_code == 404 and "Belonging A" not in r.text
     r = other.get(f"/o/{world.org_b}/surveys/{wave}")
     assert r.status_code == 404 and "Belonging A" not in r.text
+
+
+def test_import_form(world) -> None:
+    import io
+
+    from sqlalchemy import func, select
+
+    from commonweal.db.engine import transaction
+    from commonweal.surveys.models import SurveyResponse
+
+    wave = make_wave(world)
+    buf = io.BytesIO()
+    simulated_bscs(30).write_csv(buf)
+    good = buf.getvalue()
+    bad = good.replace(b"\n", b"\nr9999,north,1,2,3,4,5,6,7,8\n", 1)  # row 2: bscs_6 to _8 > 5
+    client = make_client(world.factory)
+    token = login(client, *world.users["coordinator_a"])
+    url = f"/o/{world.org_a}/surveys/{wave}/import"
+    page = client.get(f"/o/{world.org_a}/surveys/{wave}")
+    assert f'action="{url}"' in page.text
+    r = client.post(url, data={"csrf_token": token, "format": "csv"},
+                    files={"file": ("bad.csv", bad)})
+    assert r.status_code == 422 and "Nothing was imported" in r.text
+    assert "row 2, column bscs_6" in r.text and "row 2, column bscs_8" in r.text
+    with transaction(world.factory) as s:
+        assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 0
+    r = client.post(url, data={"csrf_token": token, "format": "csv"},
+                    files={"file": ("good.csv", good)})
+    assert r.status_code == 200 and "30 responses imported and scored from good.csv" in r.text
+    assert r.text.count("<svg") == 5
+    volunteer = make_client(world.factory)
+    token = login(volunteer, *world.users["volunteer_a"])
+    assert f'action="{url}"' not in volunteer.get(f"/o/{world.org_a}/surveys/{wave}").text
+    r = volunteer.post(url, data={"csrf_token": token}, files={"file": ("good.csv", good)})
+    assert r.status_code == 403
+    with transaction(world.factory) as s:
+        assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 30

@@ -8,15 +8,17 @@ plots: a histogram bar can be one person's score.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from markupsafe import Markup
 
 from commonweal.analytics.surveys.report import histogram_svg
 from commonweal.auth.policy import Permission
-from commonweal.errors import InputError
+from commonweal.errors import InputError, Problem
 from commonweal.registry import service as registry_service
 from commonweal.surveys import analysis
 from commonweal.surveys import service as svc
@@ -28,6 +30,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/o/{org_id}", include_in_schema=False)
 
 SurveyReader = Annotated[OrgContext, Depends(require(Permission.survey_read))]
+SurveyManager = Annotated[OrgContext, Depends(require(Permission.survey_manage))]
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 Group = Annotated[str | None, Query(max_length=200)]
 
 
@@ -50,6 +54,45 @@ def waves(request: Request, community_id: int, ctx: SurveyReader) -> Response:
 @router.get("/surveys/{survey_id}")
 def wave(request: Request, survey_id: int, ctx: SurveyReader, group: Group = None) -> Response:
     """A wave: counts and its report (suppressed for roles that cannot read answers)."""
+    return _wave_page(request, ctx, survey_id, group)
+
+
+@router.post("/surveys/{survey_id}/import")
+def import_form(
+    request: Request,
+    survey_id: int,
+    ctx: SurveyManager,
+    file: UploadFile,
+    format: Annotated[str, Form(max_length=10)] = "csv",  # noqa: A002 - the form field's name
+) -> Response:
+    """The import form: all rows or none; the problems (row, column) are listed on the page."""
+    svc.get_survey_or_raise(ctx.session, organisation_id=ctx.organisation_id,
+                            survey_id=survey_id)
+    label = Path(file.filename or "responses.csv").name
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        if format not in svc.FORMATS:
+            raise InputError(f"choose a format: {', '.join(svc.FORMATS)}")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InputError(f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+        with ctx.session.begin_nested(), tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "upload.csv"
+            path.write_bytes(data)
+            report = svc.import_responses(
+                ctx.session, organisation_id=ctx.organisation_id, survey_id=survey_id,
+                path=path, fmt=format, label=label)
+    except InputError as exc:
+        return _wave_page(request, ctx, survey_id, None, status_code=422,
+                          import_error=(exc.message, exc.problems[:50]))
+    ctx.audit("import", "survey_response", [survey_id],
+              detail=f"{report.responses} responses, {report.scores} scores from {label[:200]}")
+    return _wave_page(request, ctx, survey_id, None,
+                      imported=f"{report.responses} responses imported and scored from {label}.")
+
+
+def _wave_page(request: Request, ctx: OrgContext, survey_id: int, group: str | None, *,
+               status_code: int = 200, imported: str | None = None,
+               import_error: tuple[str, list[Problem]] | None = None) -> Response:
     w = svc.get_survey_or_raise(ctx.session, organisation_id=ctx.organisation_id,
                                 survey_id=survey_id)
     c = registry_service.get_community_or_raise(
@@ -79,4 +122,6 @@ def wave(request: Request, survey_id: int, ctx: SurveyReader, group: Group = Non
         "shell": shell_for(ctx, c.id), "active": "surveys", "community": c, "wave": w,
         "counts": counts, "channels": channels, "report": data, "plots": plots,
         "group": group, "problem": problem, "org_id": ctx.organisation_id,
-        "title": w.title})
+        "can_import": ctx.can(Permission.survey_manage), "formats": svc.FORMATS,
+        "imported": imported, "import_error": import_error, "title": w.title},
+        status_code=status_code)
