@@ -101,9 +101,21 @@ def _fruchterman_reingold(xy: FloatArray, u: IntArray, v: IntArray,
 
 
 def _normalise(xy: FloatArray) -> FloatArray:
-    xy = xy - xy.mean(axis=0)
-    r = float(np.sqrt((xy ** 2).sum(axis=1)).max()) if xy.size else 0.0
-    return xy / r if r > 0 else xy
+    """Centre and fit into the unit disc; long arms are pulled in (radius beyond the 90th
+    percentile grows logarithmically) so the bulk of the piece gets the room."""
+    xy = xy - np.median(xy, axis=0)
+    if xy.size == 0:
+        return xy
+    radius = np.sqrt((xy ** 2).sum(axis=1))
+    q = float(np.quantile(radius, 0.9))
+    if q <= 0:
+        return xy
+    d = radius / q
+    squeezed = np.where(d <= 1.0, d, 1.0 + np.log(np.maximum(d, 1.0)))
+    scale = np.divide(squeezed, d, out=np.ones_like(d), where=d > 0)
+    xy = xy * scale[:, None]
+    top = float(np.sqrt((xy ** 2).sum(axis=1)).max())
+    return xy / top if top > 0 else xy
 
 
 def layout_positions(n: int, u: npt.ArrayLike, v: npt.ArrayLike, *, iterations: int = 80,
@@ -166,14 +178,17 @@ def layout_positions(n: int, u: npt.ArrayLike, v: npt.ArrayLike, *, iterations: 
             if members.size <= fr_max_n:
                 local = _fruchterman_reingold(local, cu, cv, iterations)
             local = _normalise(local)
-        if x > 0 and x + 2 * r > width:
+        placed = local * r
+        lo, hi = placed.min(axis=0), placed.max(axis=0)
+        w_piece, h_piece = float(hi[0] - lo[0]), float(hi[1] - lo[1])
+        if x > 0 and x + w_piece > width:
             x, y, shelf = 0.0, y + shelf + gap, 0.0
-        out[members] = local * r + np.array([x + r, y + r])
-        x += 2 * r + gap
-        shelf = max(shelf, 2 * r)
+        out[members] = placed - lo + np.array([x, y])
+        x += w_piece + gap
+        shelf = max(shelf, h_piece)
     if singles:
         y0 = y + shelf + 2 * gap if (x > 0 or y > 0) else 0.0
-        step = max(min(unit * 1.6, 24.0), 6.0)
+        step = max(min(unit * 1.2, 14.0), 5.0)
         per_row = max(int(width // step), 1)
         for i, p in enumerate(singles):
             out[p] = (step / 2 + (i % per_row) * step, y0 + (i // per_row) * step)

@@ -24,7 +24,7 @@ ORDER_COLOURS: dict[str, str] = {
 _DASH = {"random": "", "degree": "6 3", "betweenness": "2 3"}
 
 
-def robustness_svg(curves: Mapping[str, Any], *, width: int = 520, height: int = 300) -> str:
+def robustness_svg(curves: Mapping[str, Any], *, width: int = 680, height: int = 320) -> str:
     """Inline SVG of robustness curves given as ``Robustness.to_dict()``.
 
     Parameters
@@ -42,7 +42,7 @@ def robustness_svg(curves: Mapping[str, Any], *, width: int = 520, height: int =
     xs: Sequence[float] = curves.get("removed_share", [])
     ys: Mapping[str, Sequence[float]] = curves.get("largest_share", {})
     rs: Mapping[str, float] = curves.get("R", {})
-    pad_l, pad_r, pad_t, pad_b = 46, 150, 12, 40
+    pad_l, pad_r, pad_t, pad_b = 52, 210, 12, 40
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" class="robustness-plot" role="img" '

@@ -29,13 +29,14 @@ from commonweal.networks.routes import (
 )
 from commonweal.registry import service as registry_service
 from commonweal.web.deps import OrgContext, require
-from commonweal.web.pages_common import PAGE_SIZE, Pager, is_partial, render, shell_for
+from commonweal.web.pages_common import Pager, is_partial, render, shell_for
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/o/{org_id}/c/{community_id}", include_in_schema=False)
 
 Reader = Annotated[OrgContext, Depends(require(Permission.member_read))]
+AT_RISK_PAGE = 20
 FLAG_LABELS = {
     "articulation_point": "Single points of failure",
     "isolated": "Isolated",
@@ -47,8 +48,8 @@ FLAG_LABELS = {
 
 def _at_risk(ctx: OrgContext, profile: Any, flag: str, page: int) -> dict[str, Any]:
     pager_total = svc.member_rows(profile, flag=flag, limit=1).total
-    pager = Pager(max(1, page), pager_total)
-    rows = svc.member_rows(profile, flag=flag, limit=PAGE_SIZE, offset=pager.offset).items
+    pager = Pager(max(1, page), pager_total, AT_RISK_PAGE)
+    rows = svc.member_rows(profile, flag=flag, limit=AT_RISK_PAGE, offset=pager.offset).items
     ids = [r["member_id"] for r in rows] + [r["main_supporter"] for r in rows
                                             if r["main_supporter"] is not None]
     names = (svc.member_names(ctx.session, organisation_id=ctx.organisation_id, member_ids=ids)

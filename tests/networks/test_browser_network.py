@@ -1,0 +1,145 @@
+"""The network page in a real browser (Debian Chromium via Playwright, uvicorn on 127.0.0.1):
+Karnataka village 1 is drawn by cytoscape.js from the server's preset layout, the at-risk tabs
+swap in with HTMX, the what-if form answers in place. No request may leave this server and no
+console error may be logged. Screenshots go to the test's tmp directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from tests.networks._village import store_village
+
+from commonweal.auth import service as auth_service
+from commonweal.auth.models import Role
+from commonweal.db.engine import make_engine, make_session_factory, transaction
+from commonweal.db.models import Base
+from commonweal.settings import Settings
+from commonweal.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian Chromium not installed (apt-get install chromium)"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="playwright is not installed (pip install playwright; never "
+                       "`playwright install`: the tests use /usr/bin/chromium)"),
+]
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(auth_service, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    v = store_village(factory)
+    with transaction(factory) as s:
+        user = auth_service.create_user(s, email=EMAIL, display_name="Cora Coordinator",
+                                        password=PASSWORD)
+        auth_service.grant_role(s, user_id=user.id, organisation_id=v.org_id,
+                                role=Role.coordinator)
+    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", v
+    srv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    engine.dispose()
+
+
+def test_network_view_draws_offline_without_errors(server, tmp_path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, v = server
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def guard(route, request) -> None:
+        if urlsplit(request.url).hostname not in {"127.0.0.1", "localhost"}:
+            blocked.append(request.url)
+            route.abort()
+            return
+        route.continue_()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/o/{v.org_id}/**")
+            page.get_by_role("link", name="Network").click()
+            expect(page).to_have_url(f"{base}/o/{v.org_id}/c/{v.community_id}/network")
+            view = page.locator("#network-view")
+            expect(view).to_have_attribute("data-ready", "1", timeout=30_000)
+            assert int(view.get_attribute("data-nodes")) == 843  # everyone fits under the cap
+            assert int(view.get_attribute("data-edges")) == 1138
+            expect(page.locator("#network-status")).to_contain_text("843 people")
+            # the canvas really has pixels on it (not a blank box)
+            drawn = page.evaluate("""() => {
+                const cs = [...document.querySelectorAll('#network-view canvas')];
+                return cs.some(c => { const x = c.getContext('2d'); if (!x) return false;
+                  const d = x.getImageData(0, 0, c.width, c.height).data;
+                  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false; });
+            }""")
+            assert drawn
+            page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
+            view.screenshot(path=str(tmp_path / "network-view.png"))
+            page.locator("figure.robustness").screenshot(path=str(tmp_path / "robustness.png"))
+
+            # the at-risk tabs swap in without a page load
+            page.locator(".flag-tabs").get_by_role("link", name="Isolated").click()
+            expect(page.locator("#at-risk .hint")).to_contain_text("Isolated")
+            assert "flag=isolated" in page.url
+
+            # what if the first single point of failure left
+            page.get_by_role("button", name="Show what changes").click()
+            result = page.locator("#whatif-result")
+            expect(result).to_contain_text("Cut off from the main body")
+            expect(result).to_contain_text("Person ")
+            page.locator("#whatif-result").scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "network-whatif.png"), full_page=True)
+
+            # colour by community
+            page.select_option("#network-colour", "community")
+            expect(page.locator("#network-legend")).to_be_hidden()
+            assert blocked == [], f"the page asked for outside resources: {blocked}"
+            assert errors == [], errors
+        finally:
+            browser.close()
+    print(f"screenshots: {tmp_path / 'network.png'} {tmp_path / 'network-view.png'}")
