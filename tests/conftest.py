@@ -68,6 +68,35 @@ def pg_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """A throwaway, migrated PostgreSQL database of its own, for tests that must really commit
+    from several connections or processes (workers, kill tests). Dropped afterwards, so nothing
+    it writes leaks into the rolled-back per-test transactions of the shared session database."""
+    from commonweal.db.migrate import upgrade
+
+    try:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+        _pg_unavailable(str(exc).splitlines()[0])
+    name = f"cw_fresh_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
     """A session factory on a clean database: new in-memory SQLite, or a rolled-back PG transaction."""
