@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -390,6 +391,28 @@ def ack_by_link(session: Session, token: str, now: dt.datetime) -> dict[str, Any
     return {"acknowledged": True, "alert_id": a.id}
 
 
+# SQLite has one writer at a time. Threads of one process queueing on its busy handler back off in
+# coarse sleeps (up to 100 ms each) and pile up; queueing them on a lock in the process instead keeps
+# one contender per process and turns overload into a fast 503 (PostgreSQL needs none of this).
+_SQLITE_WRITERS = threading.BoundedSemaphore(1)
+_SQLITE_QUEUE_SECONDS = 1.0
+
+
+def _guarded(session: Session, fn: Any) -> Response:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and not _SQLITE_WRITERS.acquire(timeout=_SQLITE_QUEUE_SECONDS):
+        return _busy()
+    try:
+        status, out = fn()
+    except OperationalError:
+        session.rollback()
+        return _busy()
+    finally:
+        if sqlite:
+            _SQLITE_WRITERS.release()
+    return JSONResponse(out, status_code=status)
+
+
 def _busy() -> Response:
     """The database could not take the write in time: refuse fast, ask for a retry (nothing was
     stored, and the single-use link is still unused)."""
@@ -401,32 +424,22 @@ def _busy() -> Response:
 def respond(request: Request, body: LinkAnswerIn, session: SessionDep,
             key: IdemKey = None) -> Response:
     now = clock_of(request).now()
-    try:
-        status, out = run_idempotent(
-            session, _factory(request), scope=_link_scope(body.token), key=key,
-            digest=request_hash("POST", "/respond", body.model_dump(mode="json")), now=now,
-            work=lambda: (200, answer_by_link(session, body.token, Answer(body.answer), now,
-                                              help_category=body.help_category, code=body.code)))
-    except OperationalError:
-        session.rollback()
-        return _busy()
-    return JSONResponse(out, status_code=status)
+    return _guarded(session, lambda: run_idempotent(
+        session, _factory(request), scope=_link_scope(body.token), key=key,
+        digest=request_hash("POST", "/respond", body.model_dump(mode="json")), now=now,
+        work=lambda: (200, answer_by_link(session, body.token, Answer(body.answer), now,
+                                          help_category=body.help_category, code=body.code))))
 
 
 @public_router.post("/safe")
 def safe(request: Request, body: LinkSafetyIn, session: SessionDep,
          key: IdemKey = None) -> Response:
     now = clock_of(request).now()
-    try:
-        status, out = run_idempotent(
-            session, _factory(request), scope=_link_scope(body.token), key=key,
-            digest=request_hash("POST", "/safe", body.model_dump(mode="json")), now=now,
-            work=lambda: (200, mark_by_link(session, body.token, SafetyStatus(body.status), now,
-                                            help_category=body.help_category)))
-    except OperationalError:
-        session.rollback()
-        return _busy()
-    return JSONResponse(out, status_code=status)
+    return _guarded(session, lambda: run_idempotent(
+        session, _factory(request), scope=_link_scope(body.token), key=key,
+        digest=request_hash("POST", "/safe", body.model_dump(mode="json")), now=now,
+        work=lambda: (200, mark_by_link(session, body.token, SafetyStatus(body.status), now,
+                                        help_category=body.help_category))))
 
 
 class LinkAckIn(BaseModel):
