@@ -51,5 +51,13 @@ def import_frame(world, survey_id: int, frame: pl.DataFrame, tmp_path: Path, **k
 
 
 @pytest.fixture
+def sqlite_world(sqlite_db):
+    """``world`` on SQLite only: for page tests (the services below are tested on both)."""
+    from tests.helpers import build_world
+
+    return build_world(sqlite_db)
+
+
+@pytest.fixture
 def bscs_frame() -> pl.DataFrame:
     return simulated_bscs()

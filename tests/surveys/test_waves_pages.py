@@ -1,5 +1,7 @@
 """Survey pages: the waves of a community, a wave's report with SVG plots for roles that read
-answers, suppression for volunteers, the nav link, and no inline script."""
+answers, suppression for volunteers, the nav link, no inline script, the import form.
+
+On SQLite only: the pages add no query of their own; the services are tested on both databases."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from tests.helpers import login, make_client
 from tests.surveys.conftest import import_frame, make_wave, simulated_bscs
 
 
-def test_wave_pages_by_role(world, tmp_path) -> None:
+def test_wave_pages_by_role(sqlite_world, tmp_path) -> None:
+    world = sqlite_world
     wave = make_wave(world)
     import_frame(world, wave, simulated_bscs(150), tmp_path)
     small = make_wave(world, instrument="ucla3")
@@ -60,7 +63,8 @@ def test_wave_pages_by_role(world, tmp_path) -> None:
     assert r.status_code == 404 and "Belonging A" not in r.text
 
 
-def test_import_form(world) -> None:
+def test_import_form(sqlite_world) -> None:
+    world = sqlite_world
     import io
 
     from sqlalchemy import func, select
