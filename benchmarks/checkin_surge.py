@@ -361,14 +361,8 @@ def main() -> None:
     ap.add_argument("--checkins", type=int, default=100_000)
     args = ap.parse_args()
     rates = [50, 100, 200, 300, 500, 750, 1000, 1500]
-    out: dict[str, Any] = {"machine": f"{os.cpu_count()} cpu, load {os.getloadavg()[0]:.1f}"}
+    out: dict[str, Any] = {"machine": f"{os.cpu_count()} cpu, load average at start {os.getloadavg()[0]:.1f}"}
     tmp = Path(tempfile.mkdtemp())
-    if args.db in ("sqlite", "both"):
-        print("SQLite (WAL, synchronous=NORMAL)", flush=True)
-        url = f"sqlite:///{tmp / 'surge.db'}"
-        out["sqlite"] = {"surge": surge(url, args.seconds, rates)}
-        out["sqlite"]["escalation"] = escalation_lag(f"sqlite:///{tmp / 'lag.db'}",
-                                                     args.checkins, args.lag_slice)
     if args.db in ("postgresql", "both"):
         print("PostgreSQL", flush=True)
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -385,6 +379,12 @@ def main() -> None:
                 for name in names:
                     c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+    if args.db in ("sqlite", "both"):
+        print("SQLite (WAL, synchronous=NORMAL)", flush=True)
+        url = f"sqlite:///{tmp / 'surge.db'}"
+        out["sqlite"] = {"surge": surge(url, args.seconds, rates)}
+        out["sqlite"]["escalation"] = escalation_lag(f"sqlite:///{tmp / 'lag.db'}",
+                                                     args.checkins, args.lag_slice)
     summary = {"machine": out["machine"]}
     for db in ("sqlite", "postgresql"):
         if db in out:

@@ -378,7 +378,7 @@ def mark_by_link(session: Session, token: str, status: SafetyStatus, now: dt.dat
         raise NotFoundError("this link is unknown or has expired")
     safety_svc.mark(session, organisation_id=t.organisation_id, check_id=t.safety_check_id,
                     member_id=t.member_id, status=status, now=now, via="link",
-                    by_member_id=t.member_id, help_category=help_category)
+                    by_member_id=t.member_id, help_category=help_category, target=t)
     return {"recorded": True, "status": str(status)}
 
 
@@ -395,7 +395,7 @@ def ack_by_link(session: Session, token: str, now: dt.datetime) -> dict[str, Any
 # coarse sleeps (up to 100 ms each) and pile up; queueing them on a lock in the process instead keeps
 # one contender per process and turns overload into a fast 503 (PostgreSQL needs none of this).
 _SQLITE_WRITERS = threading.BoundedSemaphore(1)
-_SQLITE_QUEUE_SECONDS = 1.0
+_SQLITE_QUEUE_SECONDS = 0.25
 
 
 def _guarded(session: Session, fn: Any) -> Response:

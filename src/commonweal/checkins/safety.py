@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.escalation import create_alert
@@ -28,7 +28,7 @@ from commonweal.checkins.models import (
     SafetyTarget,
 )
 from commonweal.checkins.queue import enqueue
-from commonweal.errors import ConflictError, InputError, NotFoundError, Problem
+from commonweal.errors import InputError, NotFoundError, Problem
 from commonweal.registry.models import Community, GroupMembership, Member
 
 __all__ = [
@@ -177,31 +177,27 @@ def list_safety_checks(session: Session, *, organisation_id: int) -> Sequence[Sa
 def mark(session: Session, *, organisation_id: int, check_id: int, member_id: int,
          status: SafetyStatus, now: dt.datetime, via: str, user_id: int | None = None,
          by_member_id: int | None = None, help_category: str | None = None,
-         note: str | None = None) -> SafetyTarget:
-    """Mark one person safe or in need of help (who and when are kept); need-help alerts."""
+         note: str | None = None, target: SafetyTarget | None = None) -> SafetyTarget:
+    """Mark one person safe or in need of help (who and when are kept); need-help alerts.
+
+    ``target``: the row when the caller has it already (the single-use link path), saving a query.
+    """
     if status == SafetyStatus.no_answer:
         raise InputError("mark a person safe or in need of help",
                          [Problem("no_answer cannot be set", field="status")])
-    t = session.scalar(select(SafetyTarget).where(
+    t = target if target is not None else session.scalar(select(SafetyTarget).where(
         SafetyTarget.organisation_id == organisation_id, SafetyTarget.safety_check_id == check_id,
         SafetyTarget.member_id == member_id))
-    if t is None:
+    if t is None or t.organisation_id != organisation_id or t.safety_check_id != check_id:
         raise NotFoundError(f"member {member_id} is not in safety check {check_id}")
     previous = t.status
-    changed = session.execute(
-        update(SafetyTarget).where(SafetyTarget.id == t.id)
-        .values(status=status, marked_at=now, marked_by_user_id=user_id,
-                marked_by_member_id=by_member_id, marked_via=via, help_category=help_category,
-                note=note)
-        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    if not changed:  # pragma: no cover - the row was found above in this transaction
-        raise ConflictError("the person could not be marked")
-    if status == SafetyStatus.need_help and previous != SafetyStatus.need_help:
-        create_alert(session, organisation_id=organisation_id, member_id=member_id,
-                     reason=AlertReason.safety_need_help, now=now, safety_target_id=t.id)
     t.status, t.marked_at, t.marked_via = status, now, via
     t.marked_by_user_id, t.marked_by_member_id = user_id, by_member_id
     t.help_category, t.note = help_category, note
+    session.flush()
+    if status == SafetyStatus.need_help and previous != SafetyStatus.need_help:
+        create_alert(session, organisation_id=organisation_id, member_id=t.member_id,
+                     reason=AlertReason.safety_need_help, now=now, safety_target_id=t.id)
     return t
 
 
