@@ -229,6 +229,18 @@ def member_rows(profile: NetworkProfile, *, flag: str | None = None, limit: int 
     return MemberRows(rows, total)
 
 
+def _graph_for(session: Session, organisation_id: int, community_id: int) -> SupportGraph:
+    """The community's graph: from a cached profile of the unchanged network, else loaded."""
+    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
+    session.flush()
+    fp = _fingerprint(session, organisation_id, community_id)
+    with _LOCK:
+        for key, profile in _CACHE.items():
+            if key[:len(fp)] == fp:
+                return profile.graph
+    return community_graph(session, organisation_id=organisation_id, community_id=community_id)
+
+
 def _member_strs(graph: SupportGraph, ids: Sequence[int]) -> list[str]:
     out = [str(int(x)) for x in ids]
     graph.internal(out)  # unknown or other-community ids raise InputError
@@ -240,7 +252,7 @@ def whatif_remove(session: Session, *, organisation_id: int, community_id: int,
     """What if these members left? (Nothing is written.) Ids in the result are member ids."""
     if not member_ids:
         raise InputError("name at least one member to remove")
-    graph = community_graph(session, organisation_id=organisation_id, community_id=community_id)
+    graph = _graph_for(session, organisation_id, community_id)
     return remove_members(graph, _member_strs(graph, member_ids), seed=seed)
 
 
@@ -250,7 +262,7 @@ def whatif_add(session: Session, *, organisation_id: int, community_id: int,
     """What if these ties were made (``from`` turns to ``to``)? (Nothing is written.)"""
     if not ties:
         raise InputError("give at least one tie to add")
-    graph = community_graph(session, organisation_id=organisation_id, community_id=community_id)
+    graph = _graph_for(session, organisation_id, community_id)
     f = _member_strs(graph, [a for a, _ in ties])
     t = _member_strs(graph, [b for _, b in ties])
     if any(a == b for a, b in zip(f, t, strict=True)):
