@@ -241,3 +241,27 @@ def test_lone_worker_deadline_is_a_work_item(world, clock) -> None:
         items = s.scalars(select(WorkItem).where(WorkItem.kind == "deadline")).all()
         assert [(i.ref_id, i.due_at, i.status) for i in items] == [
             (c.id, clock.now() + dt.timedelta(hours=2, minutes=15), WorkStatus.due)]
+
+
+def test_run_worker_stops_when_asked_and_gives_back_its_leases(world, clock, notifier) -> None:
+    import threading as th
+
+    from commonweal.checkins.worker import run_worker
+
+    _safety_check(world, clock, n_extra=20)
+    stop = th.Event()
+    seen = []
+
+    class StopAfterFirst:
+        def send(self, message):  # type: ignore[no-untyped-def]
+            seen.append(message.key)
+            stop.set()  # SIGTERM arrives while the first message is being sent
+            return notifier.send(message)
+
+    total = run_worker(world.factory, StopAfterFirst(), clock, stop, config=CONFIG)
+    assert total.sent == 1 and len(seen) == 1
+    with transaction(world.factory) as s:
+        states = Counter(s.scalars(select(OutboxMessage.status)).all())
+    assert states == {OutboxStatus.sent: 1, OutboxStatus.pending: 22}  # none left leased
+    drain(world.factory, notifier, clock)  # another worker sends the rest at once
+    assert len(notifier.sent) == 23

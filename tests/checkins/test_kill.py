@@ -185,6 +185,7 @@ def _run(url: str, tmp: Path) -> dict[str, int]:
             time.sleep(0.3)
         time.sleep(0.5)
         stack.stop()
+        assert stack.procs[1].returncode == 0, "the worker did not stop cleanly on SIGTERM"
         with transaction(factory) as s:
             stored = {c.id: c for c in s.scalars(select(Checkin))}
             alerts = list(s.scalars(select(Alert)))

@@ -200,10 +200,31 @@ def _send_one(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, 
     return True
 
 
+def _release_work(factory: sessionmaker[Session], worker_id: str) -> None:
+    """Give back this worker's unstarted leases at shutdown (no wait for them to expire)."""
+    with transaction(factory) as s:
+        s.execute(update(WorkItem)
+                  .where(WorkItem.status == WorkStatus.leased, WorkItem.leased_by == worker_id)
+                  .values(status=WorkStatus.due, leased_by=None, lease_until=None)
+                  .execution_options(synchronize_session=False))
+
+
+def _release_outbox(factory: sessionmaker[Session], ids: list[int]) -> None:
+    if not ids:
+        return
+    with transaction(factory) as s:
+        s.execute(update(OutboxMessage)
+                  .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.sending,
+                         OutboxMessage.send_started_at.is_(None))
+                  .values(status=OutboxStatus.pending, lease_until=None)
+                  .execution_options(synchronize_session=False))
+
+
 def run_once(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, *,
              worker_id: str, config: WorkerConfig | None = None,
-             crash: CrashHook | None = None) -> PassStats:
-    """One pass of the worker (see the module docstring). ``crash`` is a test hook."""
+             crash: CrashHook | None = None, stop: threading.Event | None = None) -> PassStats:
+    """One pass of the worker (see the module docstring). ``crash`` is a test hook; ``stop`` ends
+    the pass after the batch in hand (claimed but unstarted rows wait for their lease to expire)."""
     config = config or WorkerConfig()
     stats = PassStats()
     lease = dt.timedelta(seconds=config.lease_seconds)
@@ -216,6 +237,9 @@ def run_once(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, *
         if not ids:
             break
         for item_id in ids:
+            if stop is not None and stop.is_set():
+                _release_work(factory, worker_id)
+                return stats
             if crash is not None:
                 crash("work_claimed", item_id)
             stats.work_done += _process_item(factory, item_id, worker_id, clock, crash)
@@ -225,9 +249,13 @@ def run_once(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, *
             ids = claim_outbox(s, now=now, limit=config.batch, lease=lease)
             ready, deferred = _prepare_outbox(s, ids, now, config)
         stats.deferred += deferred
-        if not ready:
+        if not ready or (stop is not None and stop.is_set()):
+            _release_outbox(factory, [i for i, _ in ready])
             break
-        for outbox_id, msg in ready:
+        for k, (outbox_id, msg) in enumerate(ready):
+            if stop is not None and stop.is_set():
+                _release_outbox(factory, [i for i, _ in ready[k:]])
+                return stats
             if _send_one(factory, notifier, clock, outbox_id, msg, config, crash):
                 stats.sent += 1
             else:
@@ -245,7 +273,8 @@ def run_worker(factory: sessionmaker[Session], notifier: Notifier, clock: Clock,
     total = PassStats()
     while not stop_event.is_set():
         try:
-            st = run_once(factory, notifier, clock, worker_id=worker_id, config=config)
+            st = run_once(factory, notifier, clock, worker_id=worker_id, config=config,
+                          stop=stop_event)
         except Exception:  # the database went away, etc.: log, wait, try again
             log.exception("worker pass failed; retrying")
             st = PassStats()
