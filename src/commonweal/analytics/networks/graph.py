@@ -243,12 +243,17 @@ def from_arrays(
         keep = ~self_ties
         s, d, k, w = s[keep], d[keep], k[keep], w[keep]
     key = (s * np.int64(n) + d) * np.int64(N_KINDS) + k.astype(np.int64)
-    order = np.lexsort((w, key))  # by key, then weight, so the last of each run is the largest
-    key, w = key[order], w[order]
-    last = np.ones(key.size, dtype=bool)
-    if key.size:
-        last[:-1] = key[1:] != key[:-1]
-    key, w = key[last], w[last]
+    if w.size == 0 or bool((w == w[0]).all()):
+        # one weight for all (the common case): a plain sort is much cheaper than an argsort
+        w0 = float(w[0]) if w.size else 1.0
+        key = sorted_unique(key)
+        w = np.full(key.size, w0)
+    else:
+        order = np.argsort(key, kind="stable")
+        key, w = key[order], w[order]
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key
+        w = np.maximum.reduceat(w, start) if key.size else w  # repeated ties keep the largest
+        key = key[start]
     pair = key // N_KINDS
     return SupportGraph(
         ids=id_arr,
