@@ -70,7 +70,7 @@ def communities(graph: SupportGraph, *, seed: int = 0, iterations: int = 3) -> C
     --------
     >>> from commonweal.analytics.networks.graph import from_arrays
     >>> c = communities(from_arrays([0, 1, 2, 3, 4, 5, 2], [1, 2, 0, 4, 5, 3, 3]), seed=1)
-    >>> c.n_communities, c.bridging.sum() // 2
+    >>> c.n_communities, int(c.bridging.sum()) // 2
     (2, 1)
     """
     import networkit as nk

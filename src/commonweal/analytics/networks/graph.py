@@ -291,7 +291,7 @@ def from_edges(
     Examples
     --------
     >>> g = from_edges(["ana", "bo"], ["bo", "cy"], people=["dee"])
-    >>> list(g.ids)
+    >>> g.ids.tolist()
     ['dee', 'ana', 'bo', 'cy']
     """
     f = pl.Series("f", np.asarray(from_ids).astype(str).ravel())
