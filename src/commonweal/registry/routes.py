@@ -144,14 +144,20 @@ def update_member(member_id: int, body: MemberUpdate, ctx: Write) -> MemberRead:
 
 @router.delete("/members/{member_id}", status_code=200)
 def erase_member(member_id: int, ctx: Erase) -> dict[str, object]:
-    counts = svc.erase_member(ctx.session, organisation_id=ctx.organisation_id, member_id=member_id)
+    from commonweal.members import erase_member_everywhere
+
+    counts = erase_member_everywhere(
+        ctx.session, organisation_id=ctx.organisation_id, member_id=member_id
+    )
     ctx.audit("erase", "member", [member_id], detail=f"rows removed: {counts}")
     return {"erased": member_id, "removed": counts}
 
 
 @router.get("/members/{member_id}/export")
 def export_member(member_id: int, ctx: Export) -> dict[str, object]:
-    doc = export_service.export_member(
+    from commonweal.members import export_member_everywhere
+
+    doc = export_member_everywhere(
         ctx.session, organisation_id=ctx.organisation_id, member_id=member_id
     )
     ctx.audit("export", "member", [member_id], ["all"])
