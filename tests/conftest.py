@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from tests.helpers import World, build_world
 
 from commonweal.db.engine import make_engine, make_session_factory
 from commonweal.db.models import Base
+from tests.helpers import World, build_world
 
 PG_URL = os.environ.get("COMMONWEAL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import shared_data
 
 # A two-theme index over two measures, small enough to check by hand.

@@ -7,8 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from tests.helpers import shared_data
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 from commonweal.analytics.indicators import Alternatives
 from commonweal.auth import service as auth_service
@@ -18,6 +16,8 @@ from commonweal.db.models import Base
 from commonweal.indicators import runs
 from commonweal.indicators import service as svc
 from commonweal.registry import service as reg
+from tests.helpers import shared_data
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 EMAIL, PASSWORD = "planner@example.org", "correct horse battery"
 

@@ -8,13 +8,13 @@ Outside reference: CDC/ATSDR Social Vulnerability Index 2018 Database US (county
 from __future__ import annotations
 
 import polars as pl
-from tests.helpers import login, make_client
 
 from commonweal.analytics.indicators import Alternatives
 from commonweal.db.engine import transaction
 from commonweal.exec import Executor
 from commonweal.indicators import runs
 from commonweal.indicators import service as svc
+from tests.helpers import login, make_client
 
 
 def _published(path) -> dict[str, dict[str, float]]:

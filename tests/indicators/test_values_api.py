@@ -4,10 +4,10 @@ paged and filtered reads, runs from a spec's TOML text, period comparison with w
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from tests.helpers import login, make_client
 
 from commonweal.db.engine import transaction
 from commonweal.indicators.models import Geography, Indicator, IndicatorValue
+from tests.helpers import login, make_client
 
 WIDE = b"fips,name,m_a,m_b\n1001,Autauga,1,10\n1003,Baldwin,2,30\n1005,Barbour,3,20\n"
 TRACR = (

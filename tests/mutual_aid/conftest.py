@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.helpers import PASSWORD
 
 from commonweal.auth import service as auth
 from commonweal.auth.models import Role
 from commonweal.db.engine import transaction
 from commonweal.mutual_aid.clock import FakeClock
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
@@ -30,6 +29,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 PASSWORD = "correct horse battery"
 REPORTS = [  # three close together (one cluster at city zoom), one across town, one unlocated

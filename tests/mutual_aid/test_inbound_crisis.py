@@ -7,9 +7,9 @@ import io
 import json
 
 import pytest
-from tests.helpers import login, make_client
 
 from commonweal.mutual_aid.inbound import SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_text, sign
+from tests.helpers import login, make_client
 
 
 def _signed(secret: str, body: bytes, clock, age_s: int = 0) -> dict[str, str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from tests.helpers import login, make_client
-from tests.web.test_api import iter_routes
 
 from commonweal.auth.models import AuditEvent
 from commonweal.db.engine import transaction
+from tests.helpers import login, make_client
+from tests.web.test_api import iter_routes
 
 # exact values of two needs; the public view rounds coordinates to 0.01 degree (51.52, -0.13)
 SECRETS = {

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import networkx as nx
 from sqlalchemy.orm import Session, sessionmaker
-from tests.helpers import shared_data
 
 from commonweal.db.engine import transaction
 from commonweal.registry import service as reg
 from commonweal.registry.karnataka import import_karnataka_village
 from commonweal.registry.schemas import CommunityCreate
+from tests.helpers import shared_data
 
 
 @dataclass

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
-from tests.networks._village import store_village
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
@@ -23,6 +22,7 @@ from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.models import Base
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.networks._village import store_village
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import networkx as nx
 import polars as pl
-from tests.networks._village import networkx_reference, store_village
 from typer.testing import CliRunner
 
 from commonweal.analytics.networks import read_graphml
 from commonweal.cli import app
 from commonweal.db.engine import make_engine, make_session_factory
 from commonweal.db.migrate import upgrade
+from tests.networks._village import networkx_reference, store_village
 
 
 def test_profile_and_whatif_of_a_stored_community(tmp_path: Path) -> None:

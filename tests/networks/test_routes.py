@@ -7,11 +7,11 @@ import re
 
 import networkx as nx
 from sqlalchemy import func, select
-from tests.helpers import login, make_client
-from tests.networks._village import networkx_reference, store_village
 
 from commonweal.db.engine import transaction
 from commonweal.registry.models import Tie
+from tests.helpers import login, make_client
+from tests.networks._village import networkx_reference, store_village
 
 
 def test_api_on_a_stored_village(world) -> None:

@@ -8,13 +8,13 @@ import networkx as nx
 import numpy as np
 import pytest
 from sqlalchemy import func, select
-from tests.networks._village import networkx_reference, store_village
 
 from commonweal.analytics.networks import profile_network, read_karnataka_village
 from commonweal.db.engine import transaction
 from commonweal.errors import InputError, NotFoundError
 from commonweal.networks import service
 from commonweal.registry.models import Tie
+from tests.networks._village import networkx_reference, store_village
 
 
 def test_stored_village_profile_and_whatif_equal_files_and_networkx(db) -> None:

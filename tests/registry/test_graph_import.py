@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import networkx as nx
 from sqlalchemy import func, select
-from tests.helpers import shared_data
 
 from commonweal.analytics.networks.io import read_graphml, read_network
 from commonweal.db.engine import transaction
@@ -13,6 +12,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.graph_import import import_support_graph
 from commonweal.registry.models import Member, Tie
 from commonweal.registry.schemas import CommunityCreate
+from tests.helpers import shared_data
 
 
 def _community(s, org_id: int, name: str) -> int:

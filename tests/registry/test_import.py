@@ -8,7 +8,6 @@ import io
 import polars as pl
 import pytest
 from sqlalchemy import func, select
-from tests.helpers import shared_data
 
 from commonweal.db.engine import transaction
 from commonweal.errors import ImportRowsError
@@ -18,6 +17,7 @@ from commonweal.registry.karnataka import KARNATAKA_SUPPORT, import_karnataka_vi
 from commonweal.registry.models import Consent, Member, Tie
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.registry.vocab import SupportType, support_to_mask
+from tests.helpers import shared_data
 
 MEMBERS = """external_id,display_name,phone,email,languages,birth_year,household,lives_alone,lat,lon,consent_contact,attr_street
 m1,Ada Okafor,+1-555-0101,ada@example.org,en;yo,1948,h1,true,51.50,-0.12,true,Mill Lane

@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 
 from sqlalchemy import func, select
-from tests.helpers import login, make_client, shared_data
-from tests.surveys.conftest import make_wave, simulated_bscs
 
 from commonweal.auth.models import AuditEvent
 from commonweal.db.engine import transaction
 from commonweal.registry import service as reg
 from commonweal.surveys.models import SurveyResponse, SurveyScore
+from tests.helpers import login, make_client, shared_data
+from tests.surveys.conftest import make_wave, simulated_bscs
 
 HS39_OPTIONS = [{"value": 0, "label": "lowest score"}, {"value": 10, "label": "highest score"}]
 HS39_INSTRUMENT = {

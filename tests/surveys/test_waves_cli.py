@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.surveys.conftest import simulated_bscs
 from typer.testing import CliRunner
 
 from commonweal.cli import app
@@ -12,6 +11,7 @@ from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.migrate import upgrade
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
+from tests.surveys.conftest import simulated_bscs
 
 
 def test_waves_commands(tmp_path) -> None:

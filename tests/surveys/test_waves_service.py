@@ -6,7 +6,6 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from sqlalchemy import func, select
-from tests.surveys.conftest import BSCS_ITEMS, import_frame, make_wave
 
 from commonweal.analytics.surveys import (
     cronbach_alpha,
@@ -21,6 +20,7 @@ from commonweal.errors import InputError
 from commonweal.surveys import analysis
 from commonweal.surveys import service as svc
 from commonweal.surveys.models import SurveyResponse, SurveyScore
+from tests.surveys.conftest import BSCS_ITEMS, import_frame, make_wave
 
 
 def _count(world, model) -> int:

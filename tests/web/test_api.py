@@ -7,11 +7,11 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
-from tests.helpers import login, make_client
 
 from commonweal.auth.models import AuditEvent
 from commonweal.db.engine import transaction
 from commonweal.registry.models import Asset, Group, Member, Tie
+from tests.helpers import login, make_client
 
 
 def iter_routes(routes):

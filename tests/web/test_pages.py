@@ -13,7 +13,6 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.helpers import PASSWORD, build_world, make_client
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import AuditEvent, Role
@@ -23,6 +22,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import AssetCreate, GroupCreate, MemberCreate
 from commonweal.registry.vocab import ConsentPurpose
 from commonweal.web.pages_common import PAGE_SIZE, safe_next
+from tests.helpers import PASSWORD, build_world, make_client
 
 EXTRA = 60  # members beyond the three of the shared world, so the list has two pages
 
