@@ -8,11 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 
 from sqlalchemy import select
-from tests.checkins.conftest import drain
-from tests.helpers import login, make_client
 
 from commonweal.checkins.models import Alert, CheckinPlan, IdempotencyRecord
 from commonweal.db.engine import transaction
+from tests.checkins.conftest import drain
+from tests.helpers import login, make_client
 
 
 def _client(world, clock, who="coordinator_a"):  # type: ignore[no-untyped-def]

@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
-from tests.checkins.conftest import drain
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
@@ -31,6 +29,8 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.checkins.conftest import drain
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
 
 EMAIL, PASSWORD = "cora@example.org", "correct horse battery"
 

@@ -9,8 +9,6 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
-from tests.checkins.conftest import CONFIG, drain
-from tests.helpers import build_world
 
 from commonweal.checkins import safety
 from commonweal.checkins import service as svc
@@ -18,6 +16,8 @@ from commonweal.checkins.models import Channel, OutboxMessage, OutboxStatus, Wor
 from commonweal.checkins.queue import claim_work, enqueue, take_tokens
 from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.models import Base
+from tests.checkins.conftest import CONFIG, drain
+from tests.helpers import build_world
 
 
 class Crash(Exception):

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.checkins.conftest import drain
 
 from commonweal.checkins import service as svc
 from commonweal.checkins.models import (
@@ -20,6 +19,7 @@ from commonweal.checkins.models import (
 )
 from commonweal.db.engine import transaction
 from commonweal.errors import ConflictError, PermissionDeniedError
+from tests.checkins.conftest import drain
 
 
 def _plan(world, clock, member="a0", **kw):  # type: ignore[no-untyped-def]

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
-from tests.checkins.conftest import CONFIG, drain
 
 from commonweal.auth import service as auth
 from commonweal.auth.models import Role
@@ -41,6 +40,7 @@ from commonweal.db.engine import transaction
 from commonweal.notify.base import InMemoryNotifier
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
+from tests.checkins.conftest import CONFIG, drain
 
 LEASE = dt.timedelta(seconds=CONFIG.lease_seconds)
 _orgs = itertools.count(1)
