@@ -160,7 +160,8 @@ def test_two_workers_on_file_databases_never_double_send(tmp_path, clock, notifi
     BEGIN IMMEDIATE; PostgreSQL with SKIP LOCKED); every message is sent exactly once."""
     urls = [f"sqlite:///{tmp_path / 'two.db'}"]
     try:
-        urls.append(request.getfixturevalue("pg_engine").url.render_as_string(hide_password=False))
+        # a database of its own: this test really commits from two connections
+        urls.append(request.getfixturevalue("fresh_pg_url"))
     except pytest.skip.Exception:
         pass
     for url in urls:
@@ -169,7 +170,7 @@ def test_two_workers_on_file_databases_never_double_send(tmp_path, clock, notifi
             Base.metadata.create_all(engine)
         factory = make_session_factory(engine)
         world = build_world(factory) if url.startswith("sqlite") else None
-        if world is None:  # PostgreSQL: the session database already has worlds; make one
+        if world is None:  # PostgreSQL: an empty fresh database; make one
             import uuid
 
             from commonweal.registry import service as reg
