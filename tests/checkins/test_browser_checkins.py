@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,8 +26,10 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
 from tests.checkins.conftest import drain
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
+
+pytestmark = browser_marks
 
 EMAIL, PASSWORD = "cora@example.org", "correct horse battery"
 
@@ -71,7 +70,6 @@ def seed(factory) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    import uvicorn
 
     monkeypatch.setattr(auth_service, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -81,21 +79,8 @@ def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     factory = make_session_factory(engine)
     ids = seed(factory)
     app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", ids
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as base:
+        yield base, ids
     engine.dispose()
 
 

@@ -16,19 +16,17 @@ from commonweal.db.models import Base
 from commonweal.indicators import runs
 from commonweal.indicators import service as svc
 from commonweal.registry import service as reg
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
 from tests.helpers import shared_data
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
+
+pytestmark = browser_marks
 
 EMAIL, PASSWORD = "planner@example.org", "correct horse battery"
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    import socket
-    import threading
-    import time
 
-    import uvicorn
     from argon2 import PasswordHasher
 
     from commonweal.settings import Settings
@@ -63,20 +61,8 @@ def server(tmp_path, monkeypatch):
         )
         ids = {"org": org.id, "run": run.id}
     app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", ids
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as base:
+        yield base, ids
     engine.dispose()
 
 

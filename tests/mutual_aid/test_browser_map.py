@@ -9,9 +9,6 @@ matched volunteer sees the address on "my claims". Screenshots go to the test's 
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,7 +26,9 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, pytestmark  # noqa: F401
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
+
+pytestmark = browser_marks
 
 PASSWORD = "correct horse battery"
 REPORTS = [  # three close together (one cluster at city zoom), one across town, one unlocated
@@ -93,7 +92,6 @@ def seed(factory) -> dict[str, int]:
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    import uvicorn
 
     monkeypatch.setattr(
         auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -104,20 +102,8 @@ def server(tmp_path, monkeypatch):
     factory = make_session_factory(engine)
     ids = seed(factory)
     app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", ids
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as base:
+        yield base, ids
     engine.dispose()
 
 

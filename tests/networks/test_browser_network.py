@@ -6,11 +6,6 @@ console error may be logged. Screenshots go to the test's tmp directory.
 
 from __future__ import annotations
 
-import importlib.util
-import socket
-import threading
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,27 +17,16 @@ from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.models import Base
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_marks, live_server
 from tests.networks._village import store_village
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian Chromium not installed (apt-get install chromium)"),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright is not installed (pip install playwright; never "
-                       "`playwright install`: the tests use /usr/bin/chromium)"),
-]
+pytestmark = browser_marks
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    import uvicorn
 
     monkeypatch.setattr(auth_service, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -57,21 +41,8 @@ def server(tmp_path, monkeypatch):
         auth_service.grant_role(s, user_id=user.id, organisation_id=v.org_id,
                                 role=Role.coordinator)
     app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", v
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as base:
+        yield base, v
     engine.dispose()
 
 

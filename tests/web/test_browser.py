@@ -7,12 +7,7 @@ and must log no console error. A screenshot goes to the test's tmp directory.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import socket
-import threading
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,32 +21,11 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, GroupCreate, MemberCreate, TieCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian Chromium not installed (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="playwright is not installed (pip install playwright; never "
-        "`playwright install`: the tests use /usr/bin/chromium)",
-    ),
-]
+pytestmark = browser_marks
 
 
 def seed(factory) -> dict[str, int]:
@@ -118,7 +92,6 @@ def seed(factory) -> dict[str, int]:
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """uvicorn on a free 127.0.0.1 port in a background thread, on a temp-file SQLite database."""
-    import uvicorn
 
     monkeypatch.setattr(
         auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -129,21 +102,8 @@ def server(tmp_path, monkeypatch):
     factory = make_session_factory(engine)
     ids = seed(factory)
     app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", ids
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(app) as base:
+        yield base, ids
     engine.dispose()
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonweal.db.base import Base, TenantMixin
+from commonweal.db.base import str_enum as _enum
 
 __all__ = [
     "AccessLink",
@@ -124,10 +124,6 @@ class LinkPurpose(StrEnum):
     acknowledge = "acknowledge"
     safety = "safety"
 
-
-def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(e, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda x: [m.value for m in x])
 
 
 class EscalationPolicy(TenantMixin, Base):

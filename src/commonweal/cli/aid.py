@@ -192,8 +192,8 @@ def match(
             community_id=c.id,
             clock=SYSTEM_CLOCK,
             by_user_id=None,
-            objective=objective,
-        )  # type: ignore[arg-type]
+            objective=objective,  # type: ignore[arg-type]
+        )
         sugg = [
             SuggestionRead.model_validate(x).model_dump(mode="json")
             for x in dispatch.list_suggestions(s, organisation_id=o.id, run_id=run.id)
@@ -226,14 +226,14 @@ def sweep(ctx: typer.Context, org: str | None = OrgOpt, as_json: bool = JsonOpt)
 
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
-        res = workflow.sweep(s, organisation_id=o.id, clock=SYSTEM_CLOCK).to_dict()
+        result = workflow.sweep(s, organisation_id=o.id, clock=SYSTEM_CLOCK)
     if as_json:
-        print_json(res)
+        print_json(result.to_dict())
     else:
         console.print(
-            f"released {len(res['expired_claims'])} claim(s), approved "  # type: ignore[arg-type]
-            f"{len(res['auto_approved_takeovers'])} take-over(s)"
-        )  # type: ignore[arg-type]
+            f"released {len(result.expired_claims)} claim(s), approved "
+            f"{len(result.auto_approved_takeovers)} take-over(s)"
+        )
 
 
 @app.command("inbound-secret")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-__all__ = ["Base", "TenantMixin", "TimestampMixin", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "TenantMixin", "TimestampMixin", "UTCDateTime", "str_enum", "utcnow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -17,6 +18,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def str_enum(enum: type[Any], name: str) -> Enum:
+    """A Python enum stored portably: VARCHAR(32) plus a CHECK of its values (no native PG enum,
+    so adding a value is a plain migration on both databases)."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonweal.db.base import Base, TenantMixin, TimestampMixin
+from commonweal.db.base import str_enum as _enum
 
 __all__ = [
     "Domain",
@@ -76,16 +76,6 @@ class RunStatus(StrEnum):
     done = "done"
     failed = "failed"
 
-
-def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(
-        e,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda x: [m.value for m in x],
-    )
 
 
 class Geography(TenantMixin, TimestampMixin, Base):

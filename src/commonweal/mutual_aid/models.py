@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonweal.db.base import Base, TenantMixin, TimestampMixin, utcnow
+from commonweal.db.base import str_enum as _enum
 from commonweal.mutual_aid.vocab import (
     Category,
     Channel,
@@ -59,16 +59,6 @@ __all__ = [
     "TakeoverRequest",
 ]
 
-
-def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(
-        e,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda x: [m.value for m in x],
-    )
 
 
 _LATLON = (

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commonweal.registry.importer import ImportReport, member_id_map, upsert_rows
+from commonweal.registry.importer import ImportReport, member_id_map, tie_id_map, upsert_rows
 from commonweal.registry.models import Member, Tie
 from commonweal.registry.service import get_community_or_raise
 from commonweal.registry.vocab import SUPPORT_BITS, SupportType, TieKind, TieSource
@@ -75,14 +74,7 @@ def import_support_graph(
         }
         for (a, b), mask in sorted(masks.items())
     ]
-    existing = {
-        (f, t, k): i
-        for i, f, t, k in session.execute(
-            select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind).where(
-                Tie.community_id == community_id
-            )
-        ).all()
-    }
+    existing = tie_id_map(session, community_id=community_id)
     created, updated = upsert_rows(
         session, Tie, rows, existing, lambda r: (r["from_member_id"], r["to_member_id"], r["kind"])
     )

@@ -33,6 +33,7 @@ __all__ = [
     "import_members",
     "import_ties",
     "member_id_map",
+    "tie_id_map",
     "upsert_rows",
 ]
 
@@ -103,6 +104,16 @@ def member_id_map(session: Session, *, community_id: int) -> dict[str, int]:
         select(Member.external_id, Member.id).where(Member.community_id == community_id)
     ).all()
     return {str(e): int(i) for e, i in rows}
+
+
+def tie_id_map(session: Session, *, community_id: int) -> dict[tuple[int, int, str], int]:
+    """Existing ties of a community by their key (from, to, kind) -> id, for upserts."""
+    rows = session.execute(
+        select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind).where(
+            Tie.community_id == community_id
+        )
+    ).all()
+    return {(f, t, k): i for i, f, t, k in rows}
 
 
 def _convert(
@@ -300,14 +311,7 @@ def import_ties(
         keys.append((row_no, (rec["from_member_id"], rec["to_member_id"], rec["kind"])))
     _check_duplicates(keys, log, "tie (from, to, kind)", "kind")
     log.raise_if_any("tie import failed")
-    existing = {
-        (f, t, k): i
-        for i, f, t, k in session.execute(
-            select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind).where(
-                Tie.community_id == community_id
-            )
-        ).all()
-    }
+    existing = tie_id_map(session, community_id=community_id)
     created, updated = upsert_rows(
         session,
         Tie,

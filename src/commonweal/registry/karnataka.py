@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commonweal.registry.csvio import ProblemLog
-from commonweal.registry.importer import ImportReport, member_id_map, upsert_rows
+from commonweal.registry.importer import ImportReport, member_id_map, tie_id_map, upsert_rows
 from commonweal.registry.models import Member, Tie
 from commonweal.registry.service import get_community_or_raise
 from commonweal.registry.vocab import SupportType, TieKind, TieSource, support_to_mask
@@ -147,16 +147,8 @@ def import_karnataka_village(
         lambda r: r["external_id"],
     )
     ids = member_id_map(session, community_id=community_id)
-    from sqlalchemy import select
 
-    existing = {
-        (f, t, k): i
-        for i, f, t, k in session.execute(
-            select(Tie.id, Tie.from_member_id, Tie.to_member_id, Tie.kind).where(
-                Tie.community_id == community_id
-            )
-        ).all()
-    }
+    existing = tie_id_map(session, community_id=community_id)
     tie_rows = [
         {
             "organisation_id": organisation_id,

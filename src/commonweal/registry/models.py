@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commonweal.db.base import Base, TenantMixin, TimestampMixin, utcnow
+from commonweal.db.base import str_enum as _enum
 from commonweal.registry.vocab import (
     AssetCondition,
     AssetKind,
@@ -40,17 +40,6 @@ __all__ = [
     "Organisation",
     "Tie",
 ]
-
-
-def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(
-        e,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda x: [m.value for m in x],
-    )
 
 
 class Organisation(TimestampMixin, Base):

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonweal.db.base import Base, TenantMixin, TimestampMixin, utcnow
+from commonweal.db.base import str_enum as _enum
 
 __all__ = [
     "InstrumentSource",
@@ -46,10 +46,6 @@ class InstrumentSource(StrEnum):
     bundled = "bundled"  # a snapshot of one of the package's instrument files
     uploaded = "uploaded"  # an instrument definition supplied by the organisation
 
-
-def _enum(e: type[Any], name: str) -> Enum:
-    return Enum(e, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda x: [m.value for m in x])
 
 
 class Survey(TenantMixin, TimestampMixin, Base):
