@@ -164,6 +164,10 @@ def build_shell(
         nav += [("groups", "Groups", f"{base}/groups"), ("assets", "Assets", f"{base}/assets")]
         nav += [("surveys", "Surveys", f"{base}/surveys")] if allowed(role, Permission.survey_read) else []
         nav += [("network", "Network", f"{base}/network")] if allowed(role, Permission.member_read) else []
+        if allowed(role, Permission.aid_read):
+            nav.append(("aid", "Mutual aid", f"{base}/aid"))
+        if allowed(role, Permission.checkins_read):
+            nav.append(("checkins", "Check-ins", f"/o/{org_id}/checkins"))
     csrf = caller.browser_session.csrf_token if caller.browser_session is not None else ""
     return Shell(caller.user.display_name, csrf, orgs, org_id, community_id, role, nav)
 
