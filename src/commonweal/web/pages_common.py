@@ -162,8 +162,10 @@ def build_shell(
         if allowed(role, Permission.member_read):
             nav.append(("members", "Members", f"{base}/members"))
         nav += [("groups", "Groups", f"{base}/groups"), ("assets", "Assets", f"{base}/assets")]
-        nav += [("surveys", "Surveys", f"{base}/surveys")] if allowed(role, Permission.survey_read) else []
-        nav += [("network", "Network", f"{base}/network")] if allowed(role, Permission.member_read) else []
+        if allowed(role, Permission.survey_read):
+            nav.append(("surveys", "Surveys", f"{base}/surveys"))
+        if allowed(role, Permission.member_read):
+            nav.append(("network", "Network", f"{base}/network"))
         if allowed(role, Permission.aid_read):
             nav.append(("aid", "Mutual aid", f"{base}/aid"))
         if allowed(role, Permission.checkins_read):
