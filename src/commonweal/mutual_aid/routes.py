@@ -4,7 +4,7 @@ through ``require`` and every reveal of a need's private details is audited."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
@@ -254,19 +254,33 @@ def claim(need_id: int, ctx: Volunteer, clock: ClockDep) -> ClaimRead:
     return ClaimRead.model_validate(c)
 
 
-@router.post("/aid/needs/{need_id}/start", response_model=ClaimRead)
-def start(need_id: int, ctx: Volunteer, clock: ClockDep) -> ClaimRead:
+def _claim_step(
+    ctx: OrgContext,
+    need_id: int,
+    clock: Clock,
+    step: Any,
+    action: str,
+    detail: str | None = None,
+    **extra: Any,
+) -> ClaimRead:
+    """One step of a claim by the caller (or a dispatcher): visible need, workflow call, audit."""
     _visible_need(ctx, need_id)
-    c = workflow.start(
+    c = step(
         ctx.session,
         organisation_id=ctx.organisation_id,
         need_id=need_id,
         user_id=ctx.user_id,
         dispatcher=_dispatcher(ctx),
         clock=clock,
+        **extra,
     )
-    ctx.audit("start", "aid_need", [need_id])
+    ctx.audit(action, "aid_need", [need_id], detail=detail)
     return ClaimRead.model_validate(c)
+
+
+@router.post("/aid/needs/{need_id}/start", response_model=ClaimRead)
+def start(need_id: int, ctx: Volunteer, clock: ClockDep) -> ClaimRead:
+    return _claim_step(ctx, need_id, clock, workflow.start, "start")
 
 
 @router.post("/aid/needs/{need_id}/release", response_model=ClaimRead)
@@ -276,18 +290,7 @@ def release(
     clock: ClockDep,
     reason: Annotated[str | None, Body(embed=True, max_length=200)] = None,
 ) -> ClaimRead:
-    _visible_need(ctx, need_id)
-    c = workflow.release(
-        ctx.session,
-        organisation_id=ctx.organisation_id,
-        need_id=need_id,
-        user_id=ctx.user_id,
-        dispatcher=_dispatcher(ctx),
-        clock=clock,
-        reason=reason,
-    )
-    ctx.audit("release", "aid_need", [need_id])
-    return ClaimRead.model_validate(c)
+    return _claim_step(ctx, need_id, clock, workflow.release, "release", reason=reason)
 
 
 @router.post("/aid/needs/{need_id}/complete", response_model=ClaimRead)
@@ -297,18 +300,15 @@ def complete(
     clock: ClockDep,
     duration_s: Annotated[int, Body(embed=True, ge=0, le=7 * 86400)] = 0,
 ) -> ClaimRead:
-    _visible_need(ctx, need_id)
-    c = workflow.complete(
-        ctx.session,
-        organisation_id=ctx.organisation_id,
-        need_id=need_id,
-        user_id=ctx.user_id,
-        dispatcher=_dispatcher(ctx),
-        clock=clock,
+    return _claim_step(
+        ctx,
+        need_id,
+        clock,
+        workflow.complete,
+        "complete",
+        detail=f"{duration_s} s",
         duration_s=duration_s,
     )
-    ctx.audit("complete", "aid_need", [need_id], detail=f"{duration_s} s")
-    return ClaimRead.model_validate(c)
 
 
 @router.post("/aid/needs/{need_id}/takeover", response_model=TakeoverRead, status_code=201)
