@@ -166,6 +166,7 @@ def test_two_workers_on_file_databases_never_double_send(tmp_path, clock, notifi
         pass
     for url in urls:
         engine = make_engine(url)
+        request.addfinalizer(engine.dispose)  # also when an assertion below fails
         if url.startswith("sqlite"):
             Base.metadata.create_all(engine)
         factory = make_session_factory(engine)
@@ -231,7 +232,6 @@ def test_two_workers_on_file_databases_never_double_send(tmp_path, clock, notifi
 
                 s.delete(s.get(Organisation, org_id))
         assert check.id > 0
-        engine.dispose()
 
 
 def test_lone_worker_deadline_is_a_work_item(world, clock) -> None:
@@ -266,3 +266,40 @@ def test_run_worker_stops_when_asked_and_gives_back_its_leases(world, clock, not
     assert states == {OutboxStatus.sent: 1, OutboxStatus.pending: 22}  # none left leased
     drain(world.factory, notifier, clock)  # another worker sends the rest at once
     assert len(notifier.sent) == 23
+
+
+def test_two_workers_meeting_a_new_rate_bucket(fresh_pg_url) -> None:
+    """Both workers find no bucket and insert one at the same moment: one insert wins, the other
+    re-reads it; neither fails and together they never take more than the burst."""
+    from commonweal.checkins.queue import take_tokens
+    from commonweal.registry import service as reg
+
+    engine = make_engine(fresh_pg_url)
+    try:
+        factory = make_session_factory(engine)
+        with transaction(factory) as s:
+            org_id = reg.create_organisation(s, name="bucket race").id
+        now = dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)
+        for round_no in range(5):
+            barrier = threading.Barrier(2)
+            granted: list[int] = []
+            errors: list[BaseException] = []
+
+            def take(name: str = f"sms{round_no}") -> None:
+                try:
+                    with transaction(factory) as s:
+                        barrier.wait(timeout=10)
+                        granted.append(take_tokens(s, organisation_id=org_id, name=name, wanted=3,
+                                                   rate_per_second=0, burst=4, now=now))
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=take) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert not errors, errors
+            assert sorted(granted) == [1, 3]  # 4 tokens in all, never more
+    finally:
+        engine.dispose()

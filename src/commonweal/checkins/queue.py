@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.models import (
@@ -114,14 +115,19 @@ def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: in
     Token bucket: ``tokens = min(burst, tokens + rate * elapsed)``; stored in the database so every
     worker process shares one limit per organisation.
     """
-    bucket = session.scalar(select(RateBucket).where(
-        RateBucket.organisation_id == organisation_id, RateBucket.name == name)
-        .with_for_update())
+    query = select(RateBucket).where(
+        RateBucket.organisation_id == organisation_id, RateBucket.name == name
+    ).with_for_update()
+    bucket = session.scalar(query)
     if bucket is None:
-        bucket = RateBucket(organisation_id=organisation_id, name=name, tokens=burst,
-                            updated_at=now)
-        session.add(bucket)
-        session.flush()
+        # Two workers may meet a new bucket at once: one insert wins, the other re-reads it.
+        try:
+            with session.begin_nested():
+                bucket = RateBucket(organisation_id=organisation_id, name=name, tokens=burst,
+                                    updated_at=now)
+                session.add(bucket)
+        except IntegrityError:
+            bucket = session.scalars(query).one()
     elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
     tokens = min(burst, bucket.tokens + rate_per_second * elapsed)
     granted = int(min(wanted, tokens))
