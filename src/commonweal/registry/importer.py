@@ -16,7 +16,14 @@ from typing import IO, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from commonweal.registry.csvio import ProblemLog, parse_bool, parse_list, read_csv, validate_row
+from commonweal.registry.csvio import (
+    CsvTable,
+    ProblemLog,
+    parse_bool,
+    parse_list,
+    read_csv,
+    validate_row,
+)
 from commonweal.registry.models import Asset, Consent, Group, GroupMembership, Member, Tie
 from commonweal.registry.schemas import AssetCreate, GroupCreate, MemberCreate, TieCreate
 from commonweal.registry.service import get_community_or_raise
@@ -187,6 +194,31 @@ def _check_duplicates(rows: list[tuple[int, Any]], log: ProblemLog, what: str, f
             first[k] = row_no
 
 
+def _open(
+    session: Session,
+    *,
+    organisation_id: int,
+    community_id: int,
+    source: Source,
+    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    label: str | None,
+    allow_prefix: str | None = None,
+    keyed: bool = True,
+) -> tuple[CsvTable, ProblemLog, dict[str, int]]:
+    """What every import starts with: the community exists (in this organisation), the file's
+    header is right, ``external_id`` is unique in the file (``keyed``), and the member id map."""
+    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
+    table = read_csv(
+        source, required=columns[0], optional=columns[1], allow_prefix=allow_prefix, label=label
+    )
+    log = ProblemLog(table.label)
+    if keyed:
+        _check_duplicates(
+            [(n, r["external_id"]) for n, r in table.rows], log, "external_id", "external_id"
+        )
+    return table, log, member_id_map(session, community_id=community_id)
+
+
 def import_members(
     session: Session,
     *,
@@ -196,20 +228,17 @@ def import_members(
     label: str | None = None,
     on_progress: Progress = None,
 ) -> ImportReport:
-    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    table = read_csv(
-        source,
-        required=MEMBER_COLUMNS[0],
-        optional=MEMBER_COLUMNS[1],
-        allow_prefix="attr_",
+    table, log, existing = _open(
+        session,
+        organisation_id=organisation_id,
+        community_id=community_id,
+        source=source,
         label=label,
+        columns=MEMBER_COLUMNS,
+        allow_prefix="attr_",
     )
-    log = ProblemLog(table.label)
     rows: list[dict[str, Any]] = []
     consents: list[tuple[str, ConsentPurpose, bool]] = []
-    _check_duplicates(
-        [(n, r["external_id"]) for n, r in table.rows], log, "external_id", "external_id"
-    )
     for row_no, raw in table.rows:
         cells, bad = _convert(
             raw,
@@ -236,7 +265,6 @@ def import_members(
         )
         consents.extend((m.external_id, p, g) for p, g in given.items())
     log.raise_if_any("member import failed")
-    existing = member_id_map(session, community_id=community_id)
     created, updated = upsert_rows(
         session, Member, rows, existing, lambda r: r["external_id"], on_progress
     )
@@ -266,10 +294,15 @@ def import_ties(
     label: str | None = None,
     on_progress: Progress = None,
 ) -> ImportReport:
-    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    table = read_csv(source, required=TIE_COLUMNS[0], optional=TIE_COLUMNS[1], label=label)
-    log = ProblemLog(table.label)
-    ids = member_id_map(session, community_id=community_id)
+    table, log, ids = _open(
+        session,
+        organisation_id=organisation_id,
+        community_id=community_id,
+        source=source,
+        label=label,
+        columns=TIE_COLUMNS,
+        keyed=False,
+    )
     rows: list[dict[str, Any]] = []
     keys: list[tuple[int, Any]] = []
     for row_no, raw in table.rows:
@@ -332,12 +365,13 @@ def import_groups(
     label: str | None = None,
     on_progress: Progress = None,
 ) -> ImportReport:
-    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    table = read_csv(source, required=GROUP_COLUMNS[0], optional=GROUP_COLUMNS[1], label=label)
-    log = ProblemLog(table.label)
-    ids = member_id_map(session, community_id=community_id)
-    _check_duplicates(
-        [(n, r["external_id"]) for n, r in table.rows], log, "external_id", "external_id"
+    table, log, ids = _open(
+        session,
+        organisation_id=organisation_id,
+        community_id=community_id,
+        source=source,
+        label=label,
+        columns=GROUP_COLUMNS,
     )
     groups: list[dict[str, Any]] = []
     members: list[tuple[str, int, str]] = []
@@ -403,12 +437,13 @@ def import_assets(
     label: str | None = None,
     on_progress: Progress = None,
 ) -> ImportReport:
-    get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
-    table = read_csv(source, required=ASSET_COLUMNS[0], optional=ASSET_COLUMNS[1], label=label)
-    log = ProblemLog(table.label)
-    ids = member_id_map(session, community_id=community_id)
-    _check_duplicates(
-        [(n, r["external_id"]) for n, r in table.rows], log, "external_id", "external_id"
+    table, log, ids = _open(
+        session,
+        organisation_id=organisation_id,
+        community_id=community_id,
+        source=source,
+        label=label,
+        columns=ASSET_COLUMNS,
     )
     rows: list[dict[str, Any]] = []
     for row_no, raw in table.rows:
