@@ -116,7 +116,7 @@ def erase_member_everywhere(
     org = organisation_id
 
     def run(stmt: Any) -> int:
-        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+        return registry_service.rowcount(session.execute(stmt))
 
     counts = {
         "survey_responses": run(

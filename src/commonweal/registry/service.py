@@ -69,6 +69,7 @@ __all__ = [
     "newest_members",
     "paginate",
     "record_consent",
+    "rowcount",
     "remove_membership",
     "slugify",
     "update_asset",
@@ -91,7 +92,7 @@ def paginate(
     return session.scalars(query.limit(limit).offset(offset)).all(), total
 
 
-def _rowcount(result: Any) -> int:
+def rowcount(result: Any) -> int:
     """Rows a DELETE/UPDATE touched (CursorResult.rowcount; typed loosely by SQLAlchemy)."""
     return int(result.rowcount)
 
@@ -284,15 +285,15 @@ def erase_member(session: Session, *, organisation_id: int, member_id: int) -> d
     """
     m = get_member_or_raise(session, organisation_id=organisation_id, member_id=member_id)
     counts = {
-        "ties": _rowcount(
+        "ties": rowcount(
             session.execute(
                 delete(Tie).where(or_(Tie.from_member_id == m.id, Tie.to_member_id == m.id))
             )
         ),
-        "memberships": _rowcount(
+        "memberships": rowcount(
             session.execute(delete(GroupMembership).where(GroupMembership.member_id == m.id))
         ),
-        "consents": _rowcount(session.execute(delete(Consent).where(Consent.member_id == m.id))),
+        "consents": rowcount(session.execute(delete(Consent).where(Consent.member_id == m.id))),
     }
     for asset in session.scalars(select(Asset).where(Asset.steward_member_id == m.id)):
         asset.steward_member_id = None
@@ -403,7 +404,7 @@ def remove_membership(
     session: Session, *, organisation_id: int, group_id: int, member_id: int
 ) -> None:
     get_group_or_raise(session, organisation_id=organisation_id, group_id=group_id)
-    n = _rowcount(
+    n = rowcount(
         session.execute(
             delete(GroupMembership).where(
                 GroupMembership.group_id == group_id,
