@@ -8,8 +8,9 @@ the largest connected body after the first ``Q`` removals. The robustness index 
 Instead of recomputing components after every removal, we add people back in reverse order and
 join components with a union-find; the largest size after adding back everyone from position
 ``Q`` on is the largest body after ``Q`` removals. Only ties of a spanning forest can merge
-components, so we first keep a maximum spanning forest for the tie weight "the later of the two
-people's removal" (Kruskal, via scipy), then run the union-find over at most ``N - 1`` ties.
+components, so we first keep a maximum spanning forest for the tie weight "how long the tie lasts"
+(the removal position of its first-removed end; Kruskal, via scipy, on a relabelling whose CSR
+order is already sorted by that weight), then run the union-find over at most ``N - 1`` ties.
 
 Orders: ``random`` (seeded), ``degree`` and ``betweenness`` (static: ranked once, highest first,
 ties by internal id). ``adaptive_degree`` and ``adaptive_betweenness`` recompute the ranking after
@@ -67,18 +68,22 @@ def lcc_curve(graph: SupportGraph, order: npt.ArrayLike) -> IntArray:
     out[:n] = 1
     if u.size == 0:
         return out
-    when = np.minimum(rank[u], rank[v])  # the tie disappears with its first-removed end
-    # Kruskal on weight n - when (>= 1) keeps a forest joining exactly what all ties join
-    forest = minimum_spanning_tree(sp.csr_array(((n - when).astype(np.float64), (u, v)),
-                                                shape=(n, n))).tocoo()
-    fw = n - np.rint(forest.data).astype(np.int64)
-    by = np.argsort(-fw)  # order within one removal step does not change the curve
-    fu = forest.row[by].astype(np.int64).tolist()
-    fv = forest.col[by].astype(np.int64).tolist()
-    fw = fw[by]
-    merged = _union_sizes(n, fu, fv)
+    ru, rv = rank[u], rank[v]
+    when = np.minimum(ru, rv)  # the tie disappears with its first-removed end
+    # Kruskal on weight n - when (>= 1) keeps a forest joining exactly what all ties join. Person
+    # x is relabelled n - 1 - rank[x] and each tie sits in the row of its first-removed end, so
+    # the CSR rows run by decreasing ``when`` and the weights are already sorted: scipy's stable
+    # sort of them is then linear instead of n log n.
+    row = (n - 1) - when
+    col = (n - 1) - np.maximum(ru, rv)
+    forest = minimum_spanning_tree(
+        sp.csr_array(((row + 1).astype(np.float64), (row, col)), shape=(n, n))).tocsr()
+    frow = np.repeat(np.arange(n, dtype=np.int64), np.diff(forest.indptr))
+    fw = (n - 1) - frow  # forest ties by decreasing when (the CSR row order)
+    # order within one removal step does not change the curve
+    merged = _union_sizes(n, frow.tolist(), forest.indices.astype(np.int64).tolist())
     best = np.maximum.accumulate(np.asarray(merged, dtype=np.int64))
-    # after Q removals the forest ties with when >= Q are present: a prefix of the sorted list
+    # after Q removals the forest ties with when >= Q are present: a prefix of the list
     present = np.searchsorted(-fw, -np.arange(n + 1), side="right")
     has = present > 0
     out[has] = np.maximum(out[has], best[present[has] - 1])
