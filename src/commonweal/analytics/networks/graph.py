@@ -114,11 +114,34 @@ class SupportGraph:
 
     # ---- undirected support graph -----------------------------------------------------------
     @cached_property
-    def undirected(self) -> tuple[IntArray, IntArray]:
-        """Edges ``(u, v)``, ``u < v``, of the undirected support graph (sorted, distinct)."""
+    def _undirected_keys(self) -> tuple[IntArray, IntArray]:
+        """Sorted keys ``u * n + v`` (``u < v``) of the undirected edges, and of the mutual ones.
+
+        A distinct directed pair gives its unordered key once, so a key appears twice exactly when
+        the pair is tied both ways (mutual).
+        """
         s, d, _ = self._pairs
         n = np.int64(self.n)
-        key = sorted_unique(np.minimum(s, d) * n + np.maximum(s, d))
+        key = np.sort(np.minimum(s, d) * n + np.maximum(s, d))
+        if key.size == 0:
+            return key, key.copy()
+        first = np.empty(key.size, dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        return key[first], key[1:][~first[1:]]
+
+    @cached_property
+    def undirected(self) -> tuple[IntArray, IntArray]:
+        """Edges ``(u, v)``, ``u < v``, of the undirected support graph (sorted, distinct)."""
+        key = self._undirected_keys[0]
+        n = np.int64(self.n)
+        return key // n, key % n
+
+    @cached_property
+    def mutual(self) -> tuple[IntArray, IntArray]:
+        """Pairs ``(u, v)``, ``u < v``, tied both ways (``u`` turns to ``v`` and ``v`` to ``u``)."""
+        key = self._undirected_keys[1]
+        n = np.int64(self.n)
         return key // n, key % n
 
     @property

@@ -52,24 +52,29 @@ class FlagRules:
 def two_step_reach(graph: SupportGraph, *, chunk: int = 65536) -> IntArray:
     """Number of distinct people reachable in one or two "turns to" steps (self excluded).
 
-    ``reach_2(v) = |N+(v) ∪ N+(N+(v))| - [v in it]``, computed by sparse products in row chunks
-    so memory stays bounded. Checked against networkx ``single_source_shortest_path_length``
-    with ``cutoff=2`` on a ``DiGraph``.
+    ``reach_2(v) = |N+(v) ∪ N+(N+(v))| - [v in it]``. With ``A`` the 0/1 "turns to" matrix, row
+    ``v`` of ``(A + I) A`` has its non-zeros exactly on ``N+(v) ∪ N+(N+(v))`` (entries count paths,
+    so none cancels), and ``v`` is in that set exactly when one of ``v``'s supporters also turns to
+    ``v`` (a mutual pair; there are no self-ties). One sparse product in row chunks, so memory stays bounded;
+    only the number of non-zeros per row is read. Checked against networkx
+    ``single_source_shortest_path_length`` with ``cutoff=2`` on a ``DiGraph``.
     """
     n = graph.n
     s, d = graph.pair_src, graph.pair_dst
-    a = sp.csr_array((np.ones(s.size, dtype=np.int32), (s, d)), shape=(n, n))
     out = np.zeros(n, dtype=np.int64)
+    if s.size == 0:
+        return out
+    # pairs are sorted by (source, target): build the CSR arrays directly
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+    a = sp.csr_array((np.ones(s.size, dtype=np.int32), d, indptr), shape=(n, n))
+    b = (a + sp.eye_array(n, dtype=np.int32, format="csr")).tocsr()
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        block = a[lo:hi]
-        two = (block @ a + block).tocsr()
-        two.sum_duplicates()
-        counts = np.diff(two.indptr).astype(np.int64)
-        # drop v itself (reached back through a returned tie)
-        rows = np.repeat(np.arange(lo, hi), np.diff(two.indptr))
-        self_hit = np.bincount(rows[two.indices == rows] - lo, minlength=hi - lo)
-        out[lo:hi] = counts - self_hit
+        out[lo:hi] = np.diff((b[lo:hi] @ a).indptr)
+    # drop v itself, reached back through a returned tie
+    mu, mv = graph.mutual
+    out -= (np.bincount(np.concatenate((mu, mv)), minlength=n) > 0).astype(np.int64)
     return out
 
 

@@ -51,16 +51,13 @@ def gini(x: npt.ArrayLike) -> float:
 def reciprocity(graph: SupportGraph) -> float:
     """Share of distinct directed pairs ``i -> j`` whose reverse ``j -> i`` also exists (any kind).
 
-    Equals ``networkx.overall_reciprocity`` on the ``DiGraph`` of distinct pairs.
+    Equals ``networkx.overall_reciprocity`` on the ``DiGraph`` of distinct pairs. Each mutual
+    pair counts both of its directed pairs.
     """
-    s, d = graph.pair_src, graph.pair_dst
-    if s.size == 0:
+    n_pairs = graph.pair_src.size
+    if n_pairs == 0:
         return 0.0
-    n = np.int64(graph.n)
-    keys = s * n + d  # sorted
-    rev = d * n + s
-    pos = np.minimum(np.searchsorted(keys, rev), keys.size - 1)
-    return float(np.mean(keys[pos] == rev))
+    return float(2 * graph.mutual[0].size) / n_pairs
 
 
 @dataclass(frozen=True)
