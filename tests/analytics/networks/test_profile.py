@@ -118,6 +118,19 @@ def test_large_graph_skips_betweenness_with_a_note():
     assert len(p.notes) == 3
 
 
+@pytest.mark.parametrize("brokerage", ["kadabra", "exact", "skip"])
+def test_profile_leiden_on_a_second_thread_is_the_seeded_partition(brokerage):
+    # profile_network runs Leiden on a second thread alongside the other steps (KADABRA, which
+    # reseeds NetworKit, before it): the partition must be the one a plain call gives, every time
+    g = from_arrays(*support_network(3000, 12000, seed=7), n=3000)
+    alone = communities(g, seed=11)
+    for _ in range(3):
+        p = profile_network(g, seed=11, brokerage=brokerage, kadabra_error=0.05)
+        np.testing.assert_array_equal(p.members["community"].to_numpy(), alone.labels)
+        assert p.summary.modularity == alone.modularity
+    assert set(p.timings) >= {"communities", "robustness", "total"}
+
+
 def test_what_if_a_key_volunteer_leaves():
     # a chain hub: x and y lean only on hub; hub links two groups
     g = from_edges(["x", "y", "a", "b", "hub", "c", "d"], ["hub", "hub", "b", "hub", "c", "d", "c"])
