@@ -131,6 +131,20 @@ def test_profile_leiden_on_a_second_thread_is_the_seeded_partition(brokerage):
     assert set(p.timings) >= {"communities", "robustness", "total"}
 
 
+def test_concurrent_seeded_runs_do_not_reseed_each_other():
+    # NetworKit has one global seed; without the seed lock a run started on another thread would
+    # reseed a Leiden run midway. Different seeds at once must each give their solo partition.
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = from_arrays(*support_network(20_000, 100_000, seed=3), n=20_000)
+    seeds = [1, 2, 3, 4]
+    solo = {s: communities(g, seed=s).labels for s in seeds}
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda s: (s, communities(g, seed=s).labels), seeds * 2))
+    for s, labels in runs:
+        np.testing.assert_array_equal(labels, solo[s])
+
+
 def test_what_if_a_key_volunteer_leaves():
     # a chain hub: x and y lean only on hub; hub links two groups
     g = from_edges(["x", "y", "a", "b", "hub", "c", "d"], ["hub", "hub", "b", "hub", "c", "d", "c"])

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from commonweal.analytics.networks._seeded import NK_SEED_LOCK
 from commonweal.analytics.networks.graph import SupportGraph
 from commonweal.errors import InputError
 
@@ -105,7 +106,8 @@ def betweenness(
         # NetworKit counts ordered pairs on undirected graphs: halve, then normalise as networkx
         values = raw / 2.0 * 2.0 / ((n - 1) * (n - 2))
         return Betweenness(values, "exact", 0.0, 0.0)
-    nk.engineering.setSeed(seed, True)
-    kad = nk.centrality.KadabraBetweenness(g, error, delta).run()
+    with NK_SEED_LOCK:
+        nk.engineering.setSeed(seed, True)
+        kad = nk.centrality.KadabraBetweenness(g, error, delta).run()
     scale = n / (2.0 * (n - 2))
     return Betweenness(np.asarray(kad.scores()) * scale, "kadabra", error * scale, delta)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from commonweal.analytics.networks._seeded import NK_SEED_LOCK
 from commonweal.analytics.networks.cuts import canonical_components
 from commonweal.analytics.networks.graph import SupportGraph
 
@@ -64,7 +65,8 @@ def modularity(graph: SupportGraph, labels: IntArray) -> float:
 def communities(graph: SupportGraph, *, seed: int = 0, iterations: int = 3) -> Communities:
     """Leiden communities of the undirected support graph, reproducible for a given seed.
 
-    NetworKit's Leiden runs single-threaded here so the same seed gives the same partition.
+    NetworKit's Leiden runs single-threaded here so the same seed gives the same partition, and
+    holds the seed lock (see ``_seeded``) so another seeded run cannot reseed it midway.
 
     Examples
     --------
@@ -79,12 +81,14 @@ def communities(graph: SupportGraph, *, seed: int = 0, iterations: int = 3) -> C
     if graph.n_edges == 0:
         labels = np.arange(n, dtype=np.int64)
     else:
+        g = graph.networkit()
         threads = nk.getMaxNumberOfThreads()
-        nk.setNumberOfThreads(1)
+        nk.setNumberOfThreads(1)  # per calling thread
         try:
-            nk.engineering.setSeed(seed, False)
-            leiden = nk.community.ParallelLeiden(graph.networkit(), randomize=True,
-                                                 iterations=iterations).run()
+            with NK_SEED_LOCK:
+                nk.engineering.setSeed(seed, False)
+                leiden = nk.community.ParallelLeiden(g, randomize=True,
+                                                     iterations=iterations).run()
             raw = np.asarray(leiden.getPartition().getVector(), dtype=np.int64)
         finally:
             nk.setNumberOfThreads(threads)
