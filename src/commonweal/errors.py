@@ -24,6 +24,7 @@ from dataclasses import dataclass
 __all__ = [
     "AnalysisError",
     "AuthenticationError",
+    "BusyError",
     "CommonwealError",
     "ConfigurationError",
     "ConflictError",
@@ -114,6 +115,13 @@ class PermissionDeniedError(CommonwealError):
 
 class ConflictError(CommonwealError):
     status_code = 409
+
+
+class BusyError(CommonwealError):
+    """The server cannot take the work right now; nothing was done, retry after a short wait."""
+
+    status_code = 503
+    retry_after = 1
 
 
 class AnalysisError(CommonwealError):

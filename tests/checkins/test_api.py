@@ -83,8 +83,15 @@ def test_link_answer_is_single_use_and_duress_looks_like_ok(world, clock, notifi
     page = anon.get(f"/respond?t={token}")
     assert page.status_code == 200 and "I am OK" in page.text
     assert anon.get(f"/respond?t={token}").status_code == 200  # GET changes nothing
-    ok = anon.post("/api/v1/respond", json={"token": token, "answer": "ok", "code": "7788"})
+    body = {"token": token, "answer": "ok", "code": "7788"}
+    ok = anon.post("/api/v1/respond", json=body, headers={"Idempotency-Key": "ans-1"})
     assert ok.status_code == 200 and ok.json() == {"recorded": True, "answer": "ok"}
+    # a retry with the same key gets the same answer (the link is used up by then)
+    replay = anon.post("/api/v1/respond", json=body, headers={"Idempotency-Key": "ans-1"})
+    assert replay.status_code == 200 and replay.json() == ok.json()
+    other = anon.post("/api/v1/respond", json={**body, "answer": "uncomfortable"},
+                      headers={"Idempotency-Key": "ans-1"})
+    assert other.status_code == 422
     again = anon.post("/api/v1/respond", json={"token": token, "answer": "ok"})
     assert again.status_code == 409
     with transaction(world.factory) as s:

@@ -11,17 +11,19 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from commonweal.checkins.models import IdempotencyRecord
 from commonweal.db.engine import transaction
+from commonweal.db.groupcommit import GroupCommitter
 from commonweal.errors import CommonwealError, ConflictError, InputError, Problem
 
-__all__ = ["IN_FLIGHT", "request_hash", "run_idempotent"]
+__all__ = ["IN_FLIGHT", "request_hash", "run_idempotent", "run_idempotent_batched"]
 
 IN_FLIGHT = dt.timedelta(seconds=60)  # a crashed request frees its key after this
 
@@ -67,6 +69,29 @@ def _claim(factory: sessionmaker[Session], scope: str, key: str, digest: str, no
         return None
 
 
+def _check_key(key: str) -> None:
+    if len(key) > 200:
+        raise InputError("Idempotency-Key too long", [Problem("at most 200 characters",
+                                                              field="Idempotency-Key")])
+
+
+def _store(session: Session, scope: str, key: str, status: int, body: Any) -> None:
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
+                                                    IdempotencyRecord.key == key)
+                    .values(response_status=status, response_body=body, in_flight_until=None)
+                    .execution_options(synchronize_session=False))
+
+
+def _error_body(exc: CommonwealError) -> dict[str, Any]:
+    return {"error": type(exc).__name__, "detail": exc.message}
+
+
+def _release(factory: sessionmaker[Session], scope: str, key: str) -> None:
+    with transaction(factory) as s:
+        s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
+                                                  IdempotencyRecord.key == key))
+
+
 def run_idempotent(session: Session, factory: sessionmaker[Session], *, scope: str,
                    key: str | None, digest: str, now: dt.datetime,
                    work: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
@@ -79,9 +104,7 @@ def run_idempotent(session: Session, factory: sessionmaker[Session], *, scope: s
         status, body = work()
         session.commit()
         return status, body
-    if len(key) > 200:
-        raise InputError("Idempotency-Key too long", [Problem("at most 200 characters",
-                                                              field="Idempotency-Key")])
+    _check_key(key)
     session.commit()
     stored = _claim(factory, scope, key, digest, now)
     if stored is not None:
@@ -91,21 +114,53 @@ def run_idempotent(session: Session, factory: sessionmaker[Session], *, scope: s
     except CommonwealError as exc:
         session.rollback()
         with transaction(factory) as s:
-            s.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
-                                                      IdempotencyRecord.key == key)
-                      .values(response_status=exc.status_code, in_flight_until=None,
-                              response_body={"error": type(exc).__name__, "detail": exc.message})
-                      .execution_options(synchronize_session=False))
+            _store(s, scope, key, exc.status_code, _error_body(exc))
         raise
     except BaseException:
         session.rollback()
-        with transaction(factory) as s:
-            s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
-                                                      IdempotencyRecord.key == key))
+        _release(factory, scope, key)
         raise
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
-                                                    IdempotencyRecord.key == key)
-                    .values(response_status=status, response_body=body, in_flight_until=None)
-                    .execution_options(synchronize_session=False))
+    _store(session, scope, key, status, body)
     session.commit()
     return status, body
+
+
+class _Refused(NamedTuple):
+    error: CommonwealError
+
+
+async def run_idempotent_batched(committer: GroupCommitter, *, scope: str, key: str | None,
+                                 digest: str, now: dt.datetime,
+                                 work: Callable[[Session], tuple[int, Any]]) -> tuple[int, Any]:
+    """:func:`run_idempotent` for work run by a :class:`GroupCommitter` (shared commits).
+
+    The key is claimed in its own transaction first (so a second request sees it in flight); the
+    work and its stored response then commit together in the batch. A refusal the caller caused
+    (4xx) is stored with the key and replayed; a busy batch (nothing stored) frees the key.
+    """
+    if not key:
+        return await committer.run(work)
+    _check_key(key)
+    factory = committer.factory
+    stored = await run_in_threadpool(_claim, factory, scope, key, digest, now)
+    if stored is not None:
+        return stored
+
+    def job(session: Session) -> tuple[int, Any] | _Refused:
+        try:
+            with session.begin_nested():
+                status, body = work(session)
+        except CommonwealError as exc:
+            _store(session, scope, key, exc.status_code, _error_body(exc))
+            return _Refused(exc)
+        _store(session, scope, key, status, body)
+        return status, body
+
+    try:
+        out = await committer.run(job)
+    except BaseException:
+        await run_in_threadpool(_release, factory, scope, key)
+        raise
+    if isinstance(out, _Refused):
+        raise out.error
+    return out

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal.auth.policy import Permission
@@ -23,7 +22,7 @@ from commonweal.checkins import service as svc
 from commonweal.checkins.clock import Clock, SystemClock
 from commonweal.checkins.escalation import acknowledge, policy_tiers, validate_tiers
 from commonweal.checkins.export import safety_csv, safety_pfif
-from commonweal.checkins.idempotency import request_hash, run_idempotent
+from commonweal.checkins.idempotency import request_hash, run_idempotent, run_idempotent_batched
 from commonweal.checkins.links import consume_link
 from commonweal.checkins.models import (
     Alert,
@@ -34,7 +33,6 @@ from commonweal.checkins.models import (
     LinkPurpose,
     OutboxMessage,
     SafetyStatus,
-    SafetyTarget,
 )
 from commonweal.checkins.schemas import (
     AlertEventRead,
@@ -53,10 +51,11 @@ from commonweal.checkins.schemas import (
     SessionExtend,
     SessionStart,
 )
+from commonweal.db.groupcommit import GroupCommitter
 from commonweal.errors import NotFoundError
-from commonweal.web.deps import OrgContext, SessionDep, require
+from commonweal.web.deps import OrgContext, require
 
-__all__ = ["clock_of", "org_router", "public_router", "router"]
+__all__ = ["clock_of", "committer_of", "org_router", "public_router", "router"]
 
 org_router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["checkins"])
 public_router = APIRouter(prefix="/api/v1", tags=["checkins"])
@@ -321,7 +320,7 @@ def mark_person(request: Request, check_id: int, body: MarkIn, ctx: Respond,
                             help_category=body.help_category, note=body.note)
         ctx.audit("mark", "safety_target", [t.id], ["status"])
         return 200, {"member_id": t.member_id, "status": str(t.status),
-                     "marked_at": t.marked_at.isoformat() if t.marked_at else None}
+                     "marked_at": t.marked_at.isoformat()}
     return _idem(request, ctx, key, body.model_dump(mode="json"), work)
 
 
@@ -373,12 +372,9 @@ def answer_by_link(session: Session, token: str, answer: Answer, now: dt.datetim
 def mark_by_link(session: Session, token: str, status: SafetyStatus, now: dt.datetime, *,
                  help_category: str | None = None) -> dict[str, Any]:
     link = consume_link(session, token, now=now, purpose=LinkPurpose.safety)
-    t = session.get(SafetyTarget, link.ref_id)
-    if t is None:
-        raise NotFoundError("this link is unknown or has expired")
-    safety_svc.mark(session, organisation_id=t.organisation_id, check_id=t.safety_check_id,
-                    member_id=t.member_id, status=status, now=now, via="link",
-                    by_member_id=t.member_id, help_category=help_category, target=t)
+    safety_svc.mark(session, organisation_id=link.organisation_id, check_id=None,
+                    target_id=link.ref_id, status=status, now=now, via="link",
+                    by_member_id=link.member_id, help_category=help_category)
     return {"recorded": True, "status": str(status)}
 
 
@@ -391,55 +387,36 @@ def ack_by_link(session: Session, token: str, now: dt.datetime) -> dict[str, Any
     return {"acknowledged": True, "alert_id": a.id}
 
 
-# SQLite has one writer at a time. Threads of one process queueing on its busy handler back off in
-# coarse sleeps (up to 100 ms each) and pile up; queueing them on a lock in the process instead keeps
-# one contender per process and turns overload into a fast 503 (PostgreSQL needs none of this).
-_SQLITE_WRITERS = threading.BoundedSemaphore(1)
-_SQLITE_QUEUE_SECONDS = 0.25
+def committer_of(request: Request) -> GroupCommitter:
+    """The application's group committer (one writer thread per process, shared commits)."""
+    committer: GroupCommitter = request.app.state.group_committer
+    return committer
 
 
-def _guarded(session: Session, fn: Any) -> Response:
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and not _SQLITE_WRITERS.acquire(timeout=_SQLITE_QUEUE_SECONDS):
-        return _busy()
-    try:
-        status, out = fn()
-    except OperationalError:
-        session.rollback()
-        return _busy()
-    finally:
-        if sqlite:
-            _SQLITE_WRITERS.release()
+async def _link_write(request: Request, path: str, token: str, body: BaseModel, key: str | None,
+                      work: Callable[[Session, dt.datetime], dict[str, Any]]) -> Response:
+    """A single-use-link answer: run by the group committer, so a surge of answers shares
+    commits; the 200 is sent only after the answer's commit. Overload is refused fast with a 503
+    (nothing stored, the link still unused)."""
+    now = clock_of(request).now()
+    status, out = await run_idempotent_batched(
+        committer_of(request), scope=_link_scope(token), key=key,
+        digest=request_hash("POST", path, body.model_dump(mode="json")), now=now,
+        work=lambda session: (200, work(session, now)))
     return JSONResponse(out, status_code=status)
 
 
-def _busy() -> Response:
-    """The database could not take the write in time: refuse fast, ask for a retry (nothing was
-    stored, and the single-use link is still unused)."""
-    return JSONResponse({"error": "Busy", "detail": "too many answers at once; retry shortly"},
-                        status_code=503, headers={"Retry-After": "1"})
-
-
 @public_router.post("/respond")
-def respond(request: Request, body: LinkAnswerIn, session: SessionDep,
-            key: IdemKey = None) -> Response:
-    now = clock_of(request).now()
-    return _guarded(session, lambda: run_idempotent(
-        session, _factory(request), scope=_link_scope(body.token), key=key,
-        digest=request_hash("POST", "/respond", body.model_dump(mode="json")), now=now,
-        work=lambda: (200, answer_by_link(session, body.token, Answer(body.answer), now,
-                                          help_category=body.help_category, code=body.code))))
+async def respond(request: Request, body: LinkAnswerIn, key: IdemKey = None) -> Response:
+    return await _link_write(request, "/respond", body.token, body, key, lambda session, now: answer_by_link(
+        session, body.token, Answer(body.answer), now, help_category=body.help_category,
+        code=body.code))
 
 
 @public_router.post("/safe")
-def safe(request: Request, body: LinkSafetyIn, session: SessionDep,
-         key: IdemKey = None) -> Response:
-    now = clock_of(request).now()
-    return _guarded(session, lambda: run_idempotent(
-        session, _factory(request), scope=_link_scope(body.token), key=key,
-        digest=request_hash("POST", "/safe", body.model_dump(mode="json")), now=now,
-        work=lambda: (200, mark_by_link(session, body.token, SafetyStatus(body.status), now,
-                                        help_category=body.help_category))))
+async def safe(request: Request, body: LinkSafetyIn, key: IdemKey = None) -> Response:
+    return await _link_write(request, "/safe", body.token, body, key, lambda session, now: mark_by_link(
+        session, body.token, SafetyStatus(body.status), now, help_category=body.help_category))
 
 
 class LinkAckIn(BaseModel):
@@ -447,10 +424,9 @@ class LinkAckIn(BaseModel):
 
 
 @public_router.post("/ack")
-def ack(request: Request, body: LinkAckIn, session: SessionDep) -> dict[str, Any]:
-    out = ack_by_link(session, body.token, clock_of(request).now())
-    session.commit()
-    return out
+async def ack(request: Request, body: LinkAckIn, key: IdemKey = None) -> Response:
+    return await _link_write(request, "/ack", body.token, body, key,
+                             lambda session, now: ack_by_link(session, body.token, now))
 
 
 router = APIRouter()

@@ -9,11 +9,12 @@ location) or ``{"kind": "polygon", "points": [[lat, lon], ...]}`` (even-odd ray 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.escalation import create_alert
@@ -36,6 +37,7 @@ __all__ = [
     "get_safety_check_or_raise",
     "haversine_km",
     "list_safety_checks",
+    "Marked",
     "list_targets",
     "mark",
     "point_in_polygon",
@@ -174,31 +176,68 @@ def list_safety_checks(session: Session, *, organisation_id: int) -> Sequence[Sa
         SafetyCheck.organisation_id == organisation_id).order_by(SafetyCheck.id.desc())).all()
 
 
-def mark(session: Session, *, organisation_id: int, check_id: int, member_id: int,
+@functools.cache
+def _mark_statements(by_check: bool, by_target: bool) -> tuple[Select[Any], Update]:
+    """The read (need-help only, locking) and the update of a mark, built once per shape."""
+    t = cast(Table, SafetyTarget.__table__)
+    which = [t.c.organisation_id == bindparam("org")]
+    if by_check:
+        which.append(t.c.safety_check_id == bindparam("check"))
+    which.append(t.c.id == bindparam("target") if by_target
+                 else t.c.member_id == bindparam("member"))
+    read = select(t.c.status).where(*which).with_for_update()
+    write = (update(t).where(*which)
+             .values({c: bindparam(f"v_{c}") for c in ("status", "marked_at", "marked_via",
+                                                "marked_by_user_id", "marked_by_member_id",
+                                                "help_category", "note")})
+             .returning(t.c.id, t.c.member_id))
+    return read, write
+
+
+class Marked(NamedTuple):
+    """The row a mark changed."""
+
+    id: int
+    member_id: int
+    status: SafetyStatus
+    marked_at: dt.datetime
+
+
+def mark(session: Session, *, organisation_id: int, check_id: int | None,
+         member_id: int | None = None,
          status: SafetyStatus, now: dt.datetime, via: str, user_id: int | None = None,
          by_member_id: int | None = None, help_category: str | None = None,
-         note: str | None = None, target: SafetyTarget | None = None) -> SafetyTarget:
+         note: str | None = None, target_id: int | None = None) -> Marked:
     """Mark one person safe or in need of help (who and when are kept); need-help alerts.
 
-    ``target``: the row when the caller has it already (the single-use link path), saving a query.
+    The person is named by ``member_id`` or, on the single-use link path, by the row's
+    ``target_id`` (then ``check_id`` may be None: the row names its check). Marking safe is one
+    ``UPDATE``; a need-help mark first reads (and locks) the previous status, because only a
+    change *to* need-help raises an alert, and two at once must not raise two.
     """
     if status == SafetyStatus.no_answer:
         raise InputError("mark a person safe or in need of help",
                          [Problem("no_answer cannot be set", field="status")])
-    t = target if target is not None else session.scalar(select(SafetyTarget).where(
-        SafetyTarget.organisation_id == organisation_id, SafetyTarget.safety_check_id == check_id,
-        SafetyTarget.member_id == member_id))
-    if t is None or t.organisation_id != organisation_id or t.safety_check_id != check_id:
-        raise NotFoundError(f"member {member_id} is not in safety check {check_id}")
-    previous = t.status
-    t.status, t.marked_at, t.marked_via = status, now, via
-    t.marked_by_user_id, t.marked_by_member_id = user_id, by_member_id
-    t.help_category, t.note = help_category, note
-    session.flush()
+    read, write = _mark_statements(check_id is not None, target_id is not None)
+    params = {"org": organisation_id, "check": check_id, "target": target_id, "member": member_id}
+    missing = (f"member {member_id} is not in safety check {check_id}" if target_id is None
+               else "this person is no longer in the safety check")
+    conn = session.connection()
+    previous: SafetyStatus | None = None
+    if status == SafetyStatus.need_help:
+        previous = conn.execute(read, params).scalar()
+        if previous is None:
+            raise NotFoundError(missing)
+    row = conn.execute(write, {
+        **params, "v_status": status, "v_marked_at": now, "v_marked_via": via,
+        "v_marked_by_user_id": user_id, "v_marked_by_member_id": by_member_id,
+        "v_help_category": help_category, "v_note": note}).one_or_none()
+    if row is None:
+        raise NotFoundError(missing)
     if status == SafetyStatus.need_help and previous != SafetyStatus.need_help:
-        create_alert(session, organisation_id=organisation_id, member_id=t.member_id,
-                     reason=AlertReason.safety_need_help, now=now, safety_target_id=t.id)
-    return t
+        create_alert(session, organisation_id=organisation_id, member_id=row.member_id,
+                     reason=AlertReason.safety_need_help, now=now, safety_target_id=row.id)
+    return Marked(row.id, row.member_id, status, now)
 
 
 def safety_counts(session: Session, *, check_id: int) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal import __version__
 from commonweal.db.engine import make_engine, make_session_factory
+from commonweal.db.groupcommit import GroupCommitter
 from commonweal.errors import ConfigurationError
 from commonweal.settings import Settings
 from commonweal.web.errors import install_error_handlers
@@ -27,7 +30,13 @@ def create_app(
     """
     if settings.environment == "production" and settings.secret_key == "dev-insecure-change-me":
         raise ConfigurationError("set COMMONWEAL_SECRET_KEY: the default key is for development")
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.group_committer.close()  # finish the answers already queued
+
     app = FastAPI(
+        lifespan=lifespan,
         title="commonweal",
         version=__version__,
         description="Map, measure and mobilize a community's social fabric.",
@@ -41,12 +50,21 @@ def create_app(
             make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         )
     app.state.session_factory = session_factory
+    app.state.group_committer = GroupCommitter(session_factory)
     install_error_handlers(app)
 
     from commonweal.auth.routes import router as auth_router
-    from commonweal.checkins.routes import router as checkins_router
+    from commonweal.checkins.routes import org_router as checkins_router
+    from commonweal.checkins.routes import public_router as link_router
     from commonweal.registry.routes import router as registry_router
 
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    # Routes are matched in order: the single-use-link answers ("are you safe?") go first, as
+    # they are the ones a surge hits, thousands at once.
+    app.include_router(link_router)
     app.include_router(auth_router)
     app.include_router(registry_router)
     app.include_router(__import__("commonweal.mutual_aid.routes", fromlist=["router"]).router)
@@ -58,9 +76,4 @@ def create_app(
     from commonweal.web.pages import install_pages
 
     install_pages(app)
-
-    @app.get("/api/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
     return app

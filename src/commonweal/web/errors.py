@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commonweal.errors import AuthenticationError, CommonwealError, InputError
+from commonweal.errors import AuthenticationError, BusyError, CommonwealError, InputError
 
 __all__ = ["install_error_handlers"]
 
@@ -46,7 +46,9 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"error": type(exc).__name__, "detail": exc.message}
         if isinstance(exc, InputError):
             body["problems"] = [p.as_dict() for p in exc.problems]
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = ({"WWW-Authenticate": "Bearer"} if exc.status_code == 401
+                   else {"Retry-After": str(exc.retry_after)} if isinstance(exc, BusyError)
+                   else None)
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
