@@ -20,6 +20,7 @@ from commonweal.checkins.models import (
 from commonweal.db.engine import transaction
 from commonweal.errors import ConflictError, PermissionDeniedError
 from tests.checkins.conftest import drain
+from tests.helpers import login, make_client
 
 
 def _plan(world, clock, member="a0", **kw):  # type: ignore[no-untyped-def]
@@ -121,6 +122,20 @@ def test_member_cannot_acknowledge_own_alert(world, clock, notifier) -> None:
         a = s.get(Alert, alert.id)
         acknowledge(s, alert=a, now=clock.now(), member_id=world.members_a["a0"])
     assert _alerts(world)[0].status == AlertStatus.open
+    # through the API and the page the refusal is kept in the trail, with who tried
+    c = make_client(world.factory)
+    c.app.state.clock = clock
+    csrf = login(c, "a0@example.org", "x" * 12)
+    r = c.post(f"/api/v1/orgs/{world.org_a}/alerts/{alert.id}/acknowledge")
+    assert r.status_code == 403, r.text
+    page = c.post(f"/o/{world.org_a}/checkins/alerts/{alert.id}/acknowledge",
+                  data={"csrf_token": csrf}, headers={"HX-Request": "true"})
+    assert page.status_code == 200 and "yourself" in page.text
+    with transaction(world.factory) as s:
+        refused = s.scalars(select(AlertEvent).where(
+            AlertEvent.alert_id == alert.id, AlertEvent.kind == "acknowledge_refused")).all()
+        assert [e.actor_user_id for e in refused] == [uid, uid]
+        assert s.get(Alert, alert.id).status == AlertStatus.open  # type: ignore[union-attr]
 
 
 def test_answers_need_help_uncomfortable_and_duress(world, clock, notifier) -> None:

@@ -36,9 +36,11 @@ from commonweal.registry.models import Member, Tie
 __all__ = [
     "DEFAULT_TIERS",
     "Recipient",
+    "SelfAcknowledgeError",
     "acknowledge",
     "add_event",
     "create_alert",
+    "keep_refusal",
     "policy_tiers",
     "run_tier",
     "validate_tiers",
@@ -231,16 +233,42 @@ def _write_outbox(session: Session, alert: Alert, tier: int, recipients: list[Re
     session.flush()
 
 
+class SelfAcknowledgeError(PermissionDeniedError):
+    """Refused: an alert about oneself. The refusal belongs in the alert's trail even though the
+    request's own work is rolled back: whoever catches it calls :meth:`record` in a fresh
+    transaction (after the rollback)."""
+
+    def __init__(self, alert: Alert, now: dt.datetime, user_id: int | None,
+                 member_id: int | None) -> None:
+        super().__init__("you cannot acknowledge an alert about yourself")
+        self.organisation_id, self.alert_id = alert.organisation_id, alert.id
+        self.at, self.user_id, self.member_id = now, user_id, member_id
+
+    def record(self, session: Session) -> None:
+        session.add(AlertEvent(organisation_id=self.organisation_id, alert_id=self.alert_id,
+                               at=self.at, kind="acknowledge_refused", tier=None,
+                               actor_user_id=self.user_id, actor_member_id=self.member_id,
+                               detail="the alert is about them"))
+
+
+def keep_refusal(session: Session, exc: BaseException) -> None:
+    """After rolling ``session`` back: store what a refusal must leave in the trail, if any."""
+    if isinstance(exc, SelfAcknowledgeError):
+        exc.record(session)
+        session.commit()
+
+
 def acknowledge(session: Session, *, alert: Alert, now: dt.datetime, user_id: int | None = None,
                 member_id: int | None = None) -> Alert:
-    """The first to acknowledge owns the alert; nobody may acknowledge an alert about themself."""
+    """The first to acknowledge owns the alert; nobody may acknowledge an alert about themself
+    (refused with :class:`SelfAcknowledgeError`, which the trail keeps)."""
     if member_id is not None and member_id == alert.member_id:
-        raise PermissionDeniedError("you cannot acknowledge an alert about yourself")
+        raise SelfAcknowledgeError(alert, now, user_id, member_id)
     if user_id is not None:
         email = session.scalar(select(User.email).where(User.id == user_id))
         subject_email = session.scalar(select(Member.email).where(Member.id == alert.member_id))
         if email and subject_email and email.strip().lower() == subject_email.strip().lower():
-            raise PermissionDeniedError("you cannot acknowledge an alert about yourself")
+            raise SelfAcknowledgeError(alert, now, user_id, member_id)
     won = session.execute(
         update(Alert).where(Alert.id == alert.id, Alert.status == AlertStatus.open)
         .values(status=AlertStatus.acknowledged, owner_user_id=user_id,

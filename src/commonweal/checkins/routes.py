@@ -20,7 +20,13 @@ from commonweal.auth.policy import Permission
 from commonweal.checkins import safety as safety_svc
 from commonweal.checkins import service as svc
 from commonweal.checkins.clock import Clock, SystemClock
-from commonweal.checkins.escalation import acknowledge, policy_tiers, validate_tiers
+from commonweal.checkins.escalation import (
+    SelfAcknowledgeError,
+    acknowledge,
+    keep_refusal,
+    policy_tiers,
+    validate_tiers,
+)
 from commonweal.checkins.export import safety_csv, safety_pfif
 from commonweal.checkins.idempotency import request_hash, run_idempotent, run_idempotent_batched
 from commonweal.checkins.links import consume_link
@@ -191,6 +197,16 @@ def create_pulse(request: Request, body: PulseCreate, ctx: Manage, key: IdemKey 
 
 
 # alerts ----------------------------------------------------------------------------------------
+def _keeping_refusal(session: Session, fn: Callable[[], Alert]) -> Alert:
+    """Run ``fn``; if it is refused in a way the trail must keep, keep it, then refuse."""
+    try:
+        return fn()
+    except SelfAcknowledgeError as exc:
+        session.rollback()
+        keep_refusal(session, exc)
+        raise
+
+
 @org_router.get("/alerts", response_model=list[AlertRead])
 def list_alerts(ctx: Read, open_only: bool = True) -> list[AlertRead]:
     return [AlertRead.model_validate(a) for a in
@@ -207,8 +223,9 @@ def get_alert(alert_id: int, ctx: Read) -> dict[str, Any]:
 
 @org_router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
 def acknowledge_alert(request: Request, alert_id: int, ctx: Respond) -> AlertRead:
-    a = svc.acknowledge_alert(ctx.session, organisation_id=ctx.organisation_id, alert_id=alert_id,
-                              now=clock_of(request).now(), user_id=ctx.user_id)
+    a = _keeping_refusal(ctx.session, lambda: svc.acknowledge_alert(
+        ctx.session, organisation_id=ctx.organisation_id, alert_id=alert_id,
+        now=clock_of(request).now(), user_id=ctx.user_id))
     ctx.audit("acknowledge", "checkin_alert", [a.id])
     ctx.session.commit()
     return AlertRead.model_validate(a)
@@ -216,8 +233,9 @@ def acknowledge_alert(request: Request, alert_id: int, ctx: Respond) -> AlertRea
 
 @org_router.post("/alerts/{alert_id}/resolve", response_model=AlertRead)
 def resolve_alert(request: Request, alert_id: int, ctx: Respond) -> AlertRead:
-    a = svc.resolve_alert(ctx.session, organisation_id=ctx.organisation_id, alert_id=alert_id,
-                          now=clock_of(request).now(), user_id=ctx.user_id)
+    a = _keeping_refusal(ctx.session, lambda: svc.resolve_alert(
+        ctx.session, organisation_id=ctx.organisation_id, alert_id=alert_id,
+        now=clock_of(request).now(), user_id=ctx.user_id))
     ctx.audit("resolve", "checkin_alert", [a.id])
     ctx.session.commit()
     return AlertRead.model_validate(a)
@@ -425,8 +443,12 @@ class LinkAckIn(BaseModel):
 
 @public_router.post("/ack")
 async def ack(request: Request, body: LinkAckIn, key: IdemKey = None) -> Response:
-    return await _link_write(request, "/ack", body.token, body, key,
-                             lambda session, now: ack_by_link(session, body.token, now))
+    try:
+        return await _link_write(request, "/ack", body.token, body, key,
+                                 lambda session, now: ack_by_link(session, body.token, now))
+    except SelfAcknowledgeError as exc:
+        await committer_of(request).run(exc.record)  # the trail keeps the refusal
+        raise
 
 
 router = APIRouter()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from commonweal.auth.policy import Permission
 from commonweal.checkins import safety as safety_svc
 from commonweal.checkins import service as svc
+from commonweal.checkins.escalation import keep_refusal
 from commonweal.checkins.links import peek_link
 from commonweal.checkins.models import Answer, LinkPurpose, SafetyStatus
 from commonweal.checkins.routes import ack_by_link, answer_by_link, clock_of, mark_by_link
@@ -72,6 +73,7 @@ def acknowledge(request: Request, alert_id: int, ctx: Responder, caller: FormCal
         if exc.status_code == 404:
             raise
         ctx.session.rollback()
+        keep_refusal(ctx.session, exc)
         message = exc.message
     a = svc.get_alert_or_raise(ctx.session, organisation_id=ctx.organisation_id,
                                alert_id=alert_id)
@@ -134,6 +136,7 @@ def _done(request: Request, session: Session, fn: Any) -> Response:
         session.commit()
     except CommonwealError as exc:
         session.rollback()
+        keep_refusal(session, exc)
         return render(request, "checkins/link_done.html", {
             "title": "Not recorded", "message": exc.message}, status_code=exc.status_code)
     return render(request, "checkins/link_done.html", {"title": "Thank you", "message": message})
