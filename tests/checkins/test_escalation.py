@@ -205,3 +205,40 @@ def test_downtime_catch_up_runs_every_due_item_once(world, clock, notifier) -> N
         assert len(svc.list_checkins(s, organisation_id=world.org_a)) == 3
         assert len(list(s.scalars(select(OutboxMessage)))) == n_out
     assert len(notifier.keys()) == len(set(notifier.keys())) == n_out
+
+
+def test_an_alert_that_reaches_nobody_is_flagged_not_lost(world, clock, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Every provider refuses (no SMTP, no webhook configured): each failure is in the trail, and
+    once every tier has been tried the alert says it reached nobody: in the trail, the worker's
+    error log, the API and the page."""
+    from commonweal.notify.base import DeliveryError, OutboundMessage, SendResult
+
+    class Refusing:
+        def send(self, message: OutboundMessage) -> SendResult:
+            raise DeliveryError(f"no notifier configured for {message.channel}", permanent=True)
+
+    refusing = Refusing()
+    _plan(world, clock)
+    clock.set(dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.UTC))
+    drain(world.factory, refusing, clock)
+    [alert] = _alerts(world)
+    c = make_client(world.factory)
+    c.app.state.clock = clock
+    login(c, *world.users["coordinator_a"])
+    url = f"/api/v1/orgs/{world.org_a}/alerts"
+    assert c.get(url).json()[0]["reached_nobody"] is False  # tiers are still to come
+    with caplog.at_level("ERROR", logger="commonweal.worker"):
+        for _ in range(3):
+            clock.advance(minutes=10)
+            drain(world.factory, refusing, clock)
+    [alert] = _alerts(world)
+    assert alert.exhausted and alert.status == AlertStatus.open
+    with transaction(world.factory) as s:
+        kinds = [e.kind for e in s.scalars(select(AlertEvent).where(
+            AlertEvent.alert_id == alert.id).order_by(AlertEvent.id))]
+    assert kinds.count("delivery_failed") >= 4 and kinds[-1] == "unreachable"
+    assert f"alert {alert.id} has reached nobody" in caplog.text
+    assert c.get(url).json()[0]["reached_nobody"] is True
+    assert c.get(f"{url}/{alert.id}").json()["reached_nobody"] is True
+    page = c.get(f"/o/{world.org_a}/checkins")
+    assert f'data-unreachable="{alert.id}"' in page.text

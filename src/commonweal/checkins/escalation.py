@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.auth.models import Role, RoleGrant, User
@@ -41,7 +41,9 @@ __all__ = [
     "add_event",
     "create_alert",
     "keep_refusal",
+    "note_failed_delivery",
     "policy_tiers",
+    "reached_nobody",
     "run_tier",
     "validate_tiers",
 ]
@@ -217,6 +219,40 @@ def run_tier(session: Session, *, alert_id: int, tier: int, now: dt.datetime) ->
     add_event(session, alert, "exhausted", now, tier=len(tiers),
               detail=f"all coordinators alerted: {len(recipients)} message(s)")
     return "exhausted"
+
+
+def note_failed_delivery(session: Session, message: OutboxMessage, now: dt.datetime) -> bool:
+    """An alert's message failed for good: say so in the trail. When nothing of the alert is
+    delivered or still on its way and no tier is left to try, the alert has reached nobody: the
+    trail says ``unreachable``, the worker logs an error and the pages flag it. Returns whether
+    the alert is now unreachable."""
+    if message.alert_id is None:
+        return False
+    alert = session.get(Alert, message.alert_id)
+    if alert is None or alert.status != AlertStatus.open:
+        return False
+    add_event(session, alert, "delivery_failed", now, tier=message.tier,
+              detail=f"{message.channel}: {(message.last_error or 'refused')[:200]}")
+    if not alert.exhausted:
+        return False  # the next tier is still to come when this one times out
+    on_its_way = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.alert_id == alert.id, OutboxMessage.status.in_(
+            (OutboxStatus.pending, OutboxStatus.sending, OutboxStatus.sent))))
+    if on_its_way:
+        return False
+    add_event(session, alert, "unreachable", now, tier=alert.current_tier,
+              detail="every message of this alert failed: nobody has been reached")
+    return True
+
+
+def reached_nobody(session: Session, alert_ids: list[int]) -> set[int]:
+    """Of these alerts, the open ones whose trail says ``unreachable``."""
+    if not alert_ids:
+        return set()
+    return set(session.scalars(
+        select(AlertEvent.alert_id).join(Alert, Alert.id == AlertEvent.alert_id)
+        .where(AlertEvent.alert_id.in_(alert_ids), AlertEvent.kind == "unreachable",
+               Alert.status == AlertStatus.open)))
 
 
 def _write_outbox(session: Session, alert: Alert, tier: int, recipients: list[Recipient],

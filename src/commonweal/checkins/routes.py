@@ -25,6 +25,7 @@ from commonweal.checkins.escalation import (
     acknowledge,
     keep_refusal,
     policy_tiers,
+    reached_nobody,
     validate_tiers,
 )
 from commonweal.checkins.export import safety_csv, safety_pfif
@@ -209,8 +210,10 @@ def _keeping_refusal(session: Session, fn: Callable[[], Alert]) -> Alert:
 
 @org_router.get("/alerts", response_model=list[AlertRead])
 def list_alerts(ctx: Read, open_only: bool = True) -> list[AlertRead]:
-    return [AlertRead.model_validate(a) for a in
-            svc.list_alerts(ctx.session, organisation_id=ctx.organisation_id, open_only=open_only)]
+    alerts = svc.list_alerts(ctx.session, organisation_id=ctx.organisation_id, open_only=open_only)
+    nobody = reached_nobody(ctx.session, [a.id for a in alerts])
+    return [AlertRead.model_validate(a).model_copy(update={"reached_nobody": a.id in nobody})
+            for a in alerts]
 
 
 @org_router.get("/alerts/{alert_id}")
@@ -218,7 +221,9 @@ def get_alert(alert_id: int, ctx: Read) -> dict[str, Any]:
     a = svc.get_alert_or_raise(ctx.session, organisation_id=ctx.organisation_id, alert_id=alert_id)
     trail = [AlertEventRead.model_validate(e).model_dump(mode="json")
              for e in svc.alert_trail(ctx.session, alert=a)]
-    return {**AlertRead.model_validate(a).model_dump(mode="json"), "trail": trail}
+    nobody = bool(reached_nobody(ctx.session, [a.id]))
+    return {**AlertRead.model_validate(a).model_dump(mode="json"), "reached_nobody": nobody,
+            "trail": trail}
 
 
 @org_router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)

@@ -147,6 +147,7 @@ class AlertRead(_Out):
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    reached_nobody: bool = False  # open, every tier tried, every message failed (see the trail)
 
 
 class AlertEventRead(_Out):

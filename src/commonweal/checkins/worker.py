@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal.checkins import safety, service
 from commonweal.checkins.clock import Clock
-from commonweal.checkins.escalation import run_tier
+from commonweal.checkins.escalation import note_failed_delivery, run_tier
 from commonweal.checkins.links import issue_link
 from commonweal.checkins.models import (
     LinkPurpose,
@@ -185,6 +185,10 @@ def _send_one(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, 
                 m.last_error = str(exc)[:500]
                 if exc.permanent or m.attempts >= config.max_send_attempts:
                     m.status = OutboxStatus.failed
+                    s.flush()
+                    if note_failed_delivery(s, m, clock.now()):
+                        log.error("alert %s has reached nobody: every message failed (last: %s)",
+                                  m.alert_id, m.last_error)
                 else:
                     m.status, m.lease_until = OutboxStatus.pending, None
                     m.due_at = clock.now() + dt.timedelta(seconds=min(600, 2 ** m.attempts))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from commonweal.auth.policy import Permission
 from commonweal.checkins import safety as safety_svc
 from commonweal.checkins import service as svc
-from commonweal.checkins.escalation import keep_refusal
+from commonweal.checkins.escalation import keep_refusal, reached_nobody
 from commonweal.checkins.links import peek_link
 from commonweal.checkins.models import Answer, LinkPurpose, SafetyStatus
 from commonweal.checkins.routes import ack_by_link, answer_by_link, clock_of, mark_by_link
@@ -58,6 +58,7 @@ def today(request: Request, ctx: Reader) -> Response:
     return render(request, "checkins/today.html", {
         "shell": shell_for(ctx), "title": "Check-ins today", "checkins": checkins,
         "alerts": alerts, "names": names, "checks": checks[:10], "now": now,
+        "nobody": reached_nobody(ctx.session, [a.id for a in alerts]),
         "can_respond": ctx.can(Permission.checkins_respond), "org_id": ctx.organisation_id})
 
 
