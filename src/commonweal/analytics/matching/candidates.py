@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from .model import CATEGORIES, MatchingProblem
 from .scoring import COMPONENTS, MatchConfig, popcount
@@ -174,6 +173,9 @@ def build_candidates(problem: MatchingProblem, config: MatchConfig | None = None
     Candidates
         One row per pair satisfying every hard constraint (module docstring).
     """
+    # imported here: Candidates, great_circle_km and score_pairs need no SciPy
+    from scipy.spatial import cKDTree
+
     config = config or MatchConfig()
     sensitive = config.sensitive_mask()
     need_xyz = unit_vectors(problem.need_lat, problem.need_lon)
