@@ -25,14 +25,6 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commonweal.analytics.surveys import (
-    cronbach_alpha,
-    fit_cfa,
-    instrument_model,
-    keyed_items,
-    measurement_invariance,
-    parse_model,
-)
 from commonweal.errors import CommonwealError, InputError
 from commonweal.surveys.models import Survey, SurveyResponse, SurveyScore
 from commonweal.surveys.service import (
@@ -117,6 +109,8 @@ def _subscales(session: Session, survey: Survey) -> tuple[list[dict[str, Any]],
 
 
 def _free_parameters(model: str) -> int:
+    from commonweal.analytics.surveys import parse_model
+
     spec = parse_model(model)
     p = sum(len(ts) for ts in spec.factors.values())
     m = len(spec.factors)
@@ -126,6 +120,17 @@ def _free_parameters(model: str) -> int:
 def wave_report(session: Session, *, organisation_id: int, survey_id: int,
                 group: str | None = None) -> WaveReport:
     """Compute the report of a wave (see the module docstring for what is in it)."""
+    # imported here, not at module level: the psychometrics need SciPy, which the web app and the
+    # CLI should not load at start-up
+    from commonweal.analytics.surveys import (
+        cronbach_alpha,
+        fit_cfa,
+        instrument_model,
+        keyed_items,
+        measurement_invariance,
+        parse_model,
+    )
+
     survey = get_survey_or_raise(session, organisation_id=organisation_id, survey_id=survey_id)
     inst = instrument_of(survey)
     attrs = sorted({k for (a,) in session.execute(

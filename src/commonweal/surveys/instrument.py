@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, cast
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, cast
 
 from commonweal.analytics.surveys.instruments import Instrument, ResponseOption
 from commonweal.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import polars as pl  # annotations only: this module is imported at web and CLI start-up
 
 __all__ = ["continuous_items", "scoring_instrument"]
 

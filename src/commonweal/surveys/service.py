@@ -12,21 +12,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.surveys import (
     Instrument,
-    ScoreResult,
     instrument_from_dict,
     instrument_to_dict,
     load_instrument,
-    read_kobo_responses,
-    read_redcap_responses,
-    score_responses,
 )
 from commonweal.errors import CommonwealError, InputError, NotFoundError, Problem
 from commonweal.registry import service as registry_service
@@ -35,6 +30,13 @@ from commonweal.registry.vocab import ConsentPurpose
 from commonweal.surveys.instrument import scoring_instrument
 from commonweal.surveys.models import InstrumentSource, Survey, SurveyResponse, SurveyScore
 from commonweal.surveys.schemas import SurveyCreate, SurveyUpdate
+
+if TYPE_CHECKING:
+    # polars and the scoring/readers are imported where used: the web app and the CLI import this
+    # module at start-up
+    import polars as pl
+
+    from commonweal.analytics.surveys import ScoreResult
 
 __all__ = [
     "FORMATS",
@@ -172,6 +174,10 @@ def response_counts(session: Session, *, organisation_id: int, survey_id: int) -
 
 # import -------------------------------------------------------------------------------------------
 def _read(path: Path, fmt: Format, inst: Instrument, label: str) -> pl.DataFrame:
+    import polars as pl
+
+    from commonweal.analytics.surveys import read_kobo_responses, read_redcap_responses
+
     if fmt == "kobo":
         return read_kobo_responses(path, inst)
     if fmt == "redcap":
@@ -250,6 +256,8 @@ def import_responses(
     respondent key that repeats or is already in the wave, an unreadable submission time. Other
     columns are stored as respondent attributes (used to group the invariance analysis).
     """
+    from commonweal.analytics.surveys import score_responses
+
     survey = get_survey_or_raise(session, organisation_id=organisation_id, survey_id=survey_id)
     p = Path(path)
     label = label or p.name
@@ -330,6 +338,8 @@ def import_responses(
 def answers_frame(session: Session, survey: Survey,
                   attributes: Sequence[str] = ()) -> tuple[list[int], pl.DataFrame]:
     """Response ids and a frame of the stored answers (item columns, then ``attributes``)."""
+    import polars as pl
+
     inst = instrument_of(survey)
     rows = session.execute(
         select(SurveyResponse.id, SurveyResponse.answers, SurveyResponse.attributes)
@@ -348,6 +358,8 @@ def answers_frame(session: Session, survey: Survey,
 
 def score_survey(session: Session, *, organisation_id: int, survey_id: int) -> int:
     """Re-score every stored response of a wave (replacing its scores); returns scores stored."""
+    from commonweal.analytics.surveys import score_responses
+
     survey = get_survey_or_raise(session, organisation_id=organisation_id, survey_id=survey_id)
     ids, frame = answers_frame(session, survey)
     session.execute(delete(SurveyScore).where(SurveyScore.survey_id == survey.id))

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from commonweal.analytics.surveys.report import histogram_svg
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError, Problem
 from commonweal.registry import service as registry_service
@@ -113,6 +112,9 @@ def _wave_page(request: Request, ctx: OrgContext, survey_id: int, group: str | N
     if not full:
         rep = analysis.redact_report(rep)
     data: dict[str, Any] = rep.to_dict()
+    # imported here: the report module imports SciPy (CFA), which app start-up should not load
+    from commonweal.analytics.surveys.report import histogram_svg
+
     plots = [(s["name"], Markup(histogram_svg(  # noqa: S704 - our library's SVG, text escaped
                   rep.values[s["subscale"]], s["name"], width=230, height=160)))
              for s in data["subscales"] if s["subscale"] in rep.values]
