@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from commonweal.analytics.indicators import Alternatives
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError
 from commonweal.indicators import runs
@@ -257,6 +256,8 @@ def list_results(
 @router.post("/index-runs/{run_id}/uncertainty", response_model=RunRead)
 def create_uncertainty(run_id: int, body: UncertaintyCreate, ctx: Manage) -> RunRead:
     """Monte-Carlo rank uncertainty of a run (serial, in the request; replaces an earlier one)."""
+    from commonweal.analytics.indicators import Alternatives  # here: the engine imports polars
+
     alt = Alternatives(
         tuple(body.normalisations),
         tuple(body.imputations),

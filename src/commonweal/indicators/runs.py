@@ -14,22 +14,13 @@ import tomllib
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from commonweal.analytics.indicators import (
-    Alternatives,
-    ChangeResult,
-    IndexSpec,
-    change,
-    compute,
-    parse_spec,
-    run_uncertainty,
-)
+from commonweal.analytics.indicators import IndexSpec, parse_spec
 from commonweal.errors import InputError, NotFoundError, Problem, SpecError
 from commonweal.exec import Executor
 from commonweal.indicators.boundaries import county_features
@@ -41,6 +32,12 @@ from commonweal.indicators.models import (
     RunStatus,
 )
 from commonweal.indicators.service import geography_ids, stored_frame, table_of
+
+if TYPE_CHECKING:
+    # polars and the engine are imported where used: the web app imports this module at start-up
+    import polars as pl
+
+    from commonweal.analytics.indicators import Alternatives, ChangeResult
 
 __all__ = [
     "SPEC_ALIASES",
@@ -126,6 +123,10 @@ def run_index(
     uncertainty analysis), ``percentile`` is the percent rank ``(r - 1)/(N - 1)`` of the score in
     ascending order, ``flags`` the root's flag count, and ``outputs`` every output column.
     """
+    import polars as pl
+
+    from commonweal.analytics.indicators import compute
+
     spec, text = resolve_spec(spec_ref, text=spec_text)
     frame = stored_frame(session, organisation_id=organisation_id, spec=spec, period=period)
     result = compute(spec, frame, file=f"stored values, period {period}")
@@ -253,6 +254,8 @@ def run_uncertainty_for(
     on_done: Callable[[int], None] | None = None,
 ) -> IndexRun:
     """Monte-Carlo rank uncertainty of a run (replacing an earlier analysis of the same run)."""
+    from commonweal.analytics.indicators import run_uncertainty
+
     run = get_run_or_raise(session, organisation_id=organisation_id, run_id=run_id)
     spec = spec_of(run)
     frame = stored_frame(session, organisation_id=organisation_id, spec=spec, period=run.period)
@@ -342,6 +345,8 @@ def list_uncertainty(
 
 
 def _result_frame(session: Session, organisation_id: int, run_id: int) -> pl.DataFrame:
+    import polars as pl
+
     rows = session.execute(
         select(Geography.code, IndexResult.score)
         .join(Geography, Geography.id == IndexResult.geography_id)
@@ -354,6 +359,8 @@ def compare_runs(session: Session, *, organisation_id: int, run_a: int, run_b: i
     """Change of each unit's score and rank between two runs, with the library's warnings when
     the variable set, the tree or the geography differ (:func:`~commonweal.analytics.indicators.
     change`)."""
+    from commonweal.analytics.indicators import change
+
     a = get_run_or_raise(session, organisation_id=organisation_id, run_id=run_a)
     b = get_run_or_raise(session, organisation_id=organisation_id, run_id=run_b)
     la, lb = a.period, b.period if b.period != a.period else f"{b.period} (run {b.id})"

@@ -11,13 +11,11 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import polars as pl
 from sqlalchemy import Integer, Select, Table, any_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from commonweal.analytics.indicators import data as readers
 from commonweal.analytics.indicators.spec import IndexSpec
 from commonweal.errors import InputError, NotFoundError, Problem
 from commonweal.indicators.models import (
@@ -27,6 +25,10 @@ from commonweal.indicators.models import (
     Indicator,
     IndicatorValue,
 )
+
+if TYPE_CHECKING:
+    # polars and the readers are imported where used: the web app imports this module at start-up
+    import polars as pl
 
 __all__ = [
     "FIPS_WIDTH",
@@ -105,6 +107,10 @@ def read_values_file(
     unit_width
         Zero-pad unit codes to this width (FIPS: 5 for counties, 11 for tracts).
     """
+    import polars as pl
+
+    from commonweal.analytics.indicators import data as readers
+
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "long":
@@ -298,6 +304,8 @@ def load_values(
     file had no period column; it is an error to give both. Runs inside the caller's transaction:
     on any error nothing is written.
     """
+    import polars as pl
+
     problems: list[Problem] = []
     if level not in GeographyLevel.__members__:
         raise InputError(f"unknown level {level!r}; use one of {', '.join(GeographyLevel)}")
@@ -450,6 +458,8 @@ def stored_frame(
     Raises :class:`InputError` naming each indicator the spec needs that has no stored value
     in ``period``.
     """
+    import polars as pl
+
     needed: list[str] = []
     for i in spec.indicators:
         needed += [i.column] + ([i.denominator] if i.denominator else [])

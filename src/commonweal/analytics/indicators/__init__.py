@@ -8,57 +8,73 @@ only in :mod:`commonweal.analytics.indicators.data`.
 >>> from commonweal.analytics.indicators import load_spec, bundled_specs
 >>> sorted(bundled_specs())[:2]
 ['bric-template', 'cdc-svi-2018-county']
+
+The names below are loaded on first use (PEP 562): the web app imports this package at start-up,
+and a route that only needs :class:`Alternatives` must not pull in SciPy (Sobol sensitivity).
 """
 
-from commonweal.analytics.indicators.aggregate import AGGREGATIONS, aggregate
-from commonweal.analytics.indicators.data import (
-    read_geographies,
-    read_long,
-    read_table,
-    read_tracr,
-    read_wide,
-    to_wide,
-)
-from commonweal.analytics.indicators.engine import IndexResult, compute, evaluate_tree, leaf_matrix
-from commonweal.analytics.indicators.gap import GapResult, structural_felt_gap
-from commonweal.analytics.indicators.impute import (
-    Imputation,
-    Treatment,
-    impute,
-    impute_panel,
-    treat,
-)
-from commonweal.analytics.indicators.normalise import (
-    Normalisation,
-    normalise,
-    percent_rank,
-    percentile,
-    rank,
-    round_values,
-)
-from commonweal.analytics.indicators.sensitivity import SensitivityResult, run_sensitivity
-from commonweal.analytics.indicators.spec import (
-    Flag,
-    IndexSpec,
-    Indicator,
-    Node,
-    bundled_specs,
-    load_spec,
-    parse_spec,
-)
-from commonweal.analytics.indicators.trends import (
-    ChangeResult,
-    ComparabilityWarning,
-    change,
-    comparability_warnings,
-    trend,
-)
-from commonweal.analytics.indicators.uncertainty import (
-    Alternatives,
-    UncertaintyResult,
-    run_uncertainty,
-)
-from commonweal.analytics.indicators.verify import Mismatch, VerifyReport, verify
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from commonweal.analytics.indicators.aggregate import AGGREGATIONS, aggregate
+    from commonweal.analytics.indicators.data import (
+        read_geographies,
+        read_long,
+        read_table,
+        read_tracr,
+        read_wide,
+        to_wide,
+    )
+    from commonweal.analytics.indicators.engine import (
+        IndexResult,
+        compute,
+        evaluate_tree,
+        leaf_matrix,
+    )
+    from commonweal.analytics.indicators.gap import GapResult, structural_felt_gap
+    from commonweal.analytics.indicators.impute import (
+        Imputation,
+        Treatment,
+        impute,
+        impute_panel,
+        treat,
+    )
+    from commonweal.analytics.indicators.normalise import (
+        Normalisation,
+        normalise,
+        percent_rank,
+        percentile,
+        rank,
+        round_values,
+    )
+    from commonweal.analytics.indicators.sensitivity import SensitivityResult, run_sensitivity
+    from commonweal.analytics.indicators.spec import (
+        Flag,
+        IndexSpec,
+        Indicator,
+        Node,
+        bundled_specs,
+        load_spec,
+        parse_spec,
+    )
+    from commonweal.analytics.indicators.trends import (
+        ChangeResult,
+        ComparabilityWarning,
+        change,
+        comparability_warnings,
+        trend,
+    )
+    from commonweal.analytics.indicators.uncertainty import (
+        Alternatives,
+        UncertaintyResult,
+        run_uncertainty,
+    )
+    from commonweal.analytics.indicators.verify import Mismatch, VerifyReport, verify
 
 __all__ = [
     "AGGREGATIONS",
@@ -107,3 +123,83 @@ __all__ = [
     "treat",
     "verify",
 ]
+
+# public name -> the submodule defining it
+_LAZY: dict[str, str] = {
+    "AGGREGATIONS": "aggregate",
+    "aggregate": "aggregate",
+    "read_geographies": "data",
+    "read_long": "data",
+    "read_table": "data",
+    "read_tracr": "data",
+    "read_wide": "data",
+    "to_wide": "data",
+    "IndexResult": "engine",
+    "compute": "engine",
+    "evaluate_tree": "engine",
+    "leaf_matrix": "engine",
+    "GapResult": "gap",
+    "structural_felt_gap": "gap",
+    "Imputation": "impute",
+    "Treatment": "impute",
+    "impute": "impute",
+    "impute_panel": "impute",
+    "treat": "impute",
+    "Normalisation": "normalise",
+    "normalise": "normalise",
+    "percent_rank": "normalise",
+    "percentile": "normalise",
+    "rank": "normalise",
+    "round_values": "normalise",
+    "SensitivityResult": "sensitivity",
+    "run_sensitivity": "sensitivity",
+    "Flag": "spec",
+    "IndexSpec": "spec",
+    "Indicator": "spec",
+    "Node": "spec",
+    "bundled_specs": "spec",
+    "load_spec": "spec",
+    "parse_spec": "spec",
+    "ChangeResult": "trends",
+    "ComparabilityWarning": "trends",
+    "change": "trends",
+    "comparability_warnings": "trends",
+    "trend": "trends",
+    "Alternatives": "uncertainty",
+    "UncertaintyResult": "uncertainty",
+    "run_uncertainty": "uncertainty",
+    "Mismatch": "verify",
+    "VerifyReport": "verify",
+    "verify": "verify",
+}
+
+# Functions named like the submodule that defines them: the package attribute is the function.
+_SHADOWED = frozenset({"aggregate", "impute", "normalise", "verify"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule defining ``name`` on first use and cache the value here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(ModuleType):
+    """This package's module type: keeps ``aggregate``, ``impute``, ``normalise`` and ``verify``
+    the functions, as when every name was imported eagerly, although loading e.g. the submodule
+    ``.aggregate`` (which :mod:`.engine` imports) binds the module under that name here."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _SHADOWED and isinstance(value, ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
