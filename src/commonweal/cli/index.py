@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import polars as pl
 import typer
 
 from commonweal.cli._common import console, friendly_errors, print_json, progress
+
+if TYPE_CHECKING:
+    import polars as pl  # imported where used, so that `commonweal --help` does not load it
 
 app = typer.Typer(
     help="Composite indices: compute, verify, uncertainty, structural-vs-felt gap.",
@@ -58,6 +60,8 @@ def _labelled(
 
     if label not in data.columns:
         raise InputError(f"--label column {label!r} is not in the data")
+    import polars as pl
+
     key = pl.col(unit).cast(pl.Utf8)
     labels = data.select(key.str.zfill(width) if width else key, pl.col(label).cast(pl.Utf8))
     out = table.join(labels, on=unit, how="left", maintain_order="left")

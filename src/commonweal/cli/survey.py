@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-import polars as pl
 import typer
 
 from commonweal.cli._common import console, err_console, friendly_errors, print_json
 
 if TYPE_CHECKING:
+    import polars as pl  # imported where used, so that `commonweal --help` does not load it
+
     from commonweal.analytics.surveys import CFAResult, Instrument
 
 app = typer.Typer(help="Survey instruments, scoring and psychometrics (CFA, invariance).",
@@ -20,6 +21,8 @@ _FORMATS = ("csv", "kobo", "redcap")
 
 
 def _read_frame(path: Path) -> pl.DataFrame:
+    import polars as pl
+
     from commonweal.errors import InputError, Problem
 
     try:
