@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal.checkins import safety, service
@@ -279,7 +280,13 @@ def run_worker(factory: sessionmaker[Session], notifier: Notifier, clock: Clock,
         try:
             st = run_once(factory, notifier, clock, worker_id=worker_id, config=config,
                           stop=stop_event)
-        except Exception:  # the database went away, etc.: log, wait, try again
+        except OperationalError as exc:  # busy (SQLite's write lock) or the database went away
+            log.warning("worker pass: database unavailable (%s); retrying",
+                        str(exc.orig).splitlines()[0] if exc.orig else exc)
+            st = PassStats()
+            if once:
+                raise
+        except Exception:  # a bug: log it in full, wait, try again
             log.exception("worker pass failed; retrying")
             st = PassStats()
             if once:
