@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
-from commonweal.db.engine import make_engine, make_session_factory
-from commonweal.db.migrate import upgrade
 from commonweal.errors import InputError, NotFoundError
-from commonweal.registry import service as reg
-from commonweal.registry.models import Community, Organisation
-from commonweal.registry.schemas import CommunityCreate
-from commonweal.settings import Settings
 
-__all__ = ["open_db", "resolve_community", "resolve_org"]
+if TYPE_CHECKING:
+    # The rest is imported where used: every command module imports this one, and Alembic and the
+    # registry models should not load for `commonweal --help`.
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from commonweal.registry.models import Community, Organisation
+    from commonweal.settings import Settings
+
+__all__ = ["open_db", "resolve_community", "resolve_org", "transaction"]
+
+
+def transaction(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
+    """:func:`commonweal.db.engine.transaction`, imported on first use (SQLAlchemy is not needed
+    to print help)."""
+    from commonweal.db.engine import transaction
+
+    return transaction(factory)
 
 
 def open_db(settings: Settings) -> sessionmaker[Session]:
     """The session factory for the configured database, brought up to the newest schema."""
+    from commonweal.db.engine import make_engine, make_session_factory
+    from commonweal.db.migrate import upgrade
+
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     upgrade(engine)
     return make_session_factory(engine)
@@ -25,6 +38,11 @@ def open_db(settings: Settings) -> sessionmaker[Session]:
 
 def resolve_org(session: Session, name: str | None, *, create: bool = False) -> Organisation:
     """The organisation named ``name`` (by name or slug); with no name, the only one there is."""
+    from sqlalchemy import select
+
+    from commonweal.registry import service as reg
+    from commonweal.registry.models import Organisation
+
     if name is None:
         orgs = session.scalars(select(Organisation).order_by(Organisation.id)).all()
         if len(orgs) == 1:
@@ -47,6 +65,9 @@ def resolve_org(session: Session, name: str | None, *, create: bool = False) -> 
 
 
 def resolve_community(session: Session, org: Organisation, name: str, *, create: bool) -> Community:
+    from commonweal.registry import service as reg
+    from commonweal.registry.schemas import CommunityCreate
+
     c = reg.get_community_by_name(session, organisation_id=org.id, name=name)
     if c is None:
         if not create:

@@ -13,8 +13,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from commonweal.cli._common import console, friendly_errors, print_json, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_community, resolve_org
-from commonweal.db.engine import transaction
+from commonweal.cli._db import open_db, resolve_community, resolve_org, transaction
 from commonweal.mutual_aid.clock import SYSTEM_CLOCK
 
 __all__ = ["app"]

@@ -13,9 +13,8 @@ from typing import Optional
 import typer
 
 from commonweal.cli._common import console, friendly_errors, print_json, progress, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_org
+from commonweal.cli._db import open_db, resolve_org, transaction
 from commonweal.cli.index import app
-from commonweal.db.engine import transaction
 
 __all__ = ["app"]
 

@@ -14,9 +14,8 @@ from typing import Any, Optional
 import typer
 
 from commonweal.cli._common import console, friendly_errors, print_json, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_community, resolve_org
+from commonweal.cli._db import open_db, resolve_community, resolve_org, transaction
 from commonweal.cli.network import app
-from commonweal.db.engine import transaction
 from commonweal.errors import InputError
 
 __all__ = ["app"]

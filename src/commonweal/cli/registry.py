@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from commonweal.cli._common import console, friendly_errors, print_json, progress, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_community, resolve_org
-from commonweal.db.engine import transaction
+from commonweal.cli._db import open_db, resolve_community, resolve_org, transaction
 
 __all__ = ["db_app", "demo", "export", "import_app"]
 

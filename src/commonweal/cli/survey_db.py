@@ -14,8 +14,7 @@ from typing import Any, Optional
 import typer
 
 from commonweal.cli._common import console, friendly_errors, print_json, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_community, resolve_org
-from commonweal.db.engine import transaction
+from commonweal.cli._db import open_db, resolve_community, resolve_org, transaction
 
 __all__ = ["app"]
 

@@ -8,8 +8,7 @@ import os
 import typer
 
 from commonweal.cli._common import console, friendly_errors, settings_from_ctx
-from commonweal.cli._db import open_db, resolve_org
-from commonweal.db.engine import transaction
+from commonweal.cli._db import open_db, resolve_org, transaction
 
 __all__ = ["app"]
 
