@@ -285,7 +285,8 @@ def test_two_workers_meeting_a_new_rate_bucket(fresh_pg_url) -> None:
             granted: list[int] = []
             errors: list[BaseException] = []
 
-            def take(name: str = f"sms{round_no}") -> None:
+            def take(name: str = f"sms{round_no}", barrier: threading.Barrier = barrier,
+                     granted: list[int] = granted, errors: list[BaseException] = errors) -> None:
                 try:
                     with transaction(factory) as s:
                         barrier.wait(timeout=10)
