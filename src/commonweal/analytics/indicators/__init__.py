@@ -15,10 +15,9 @@ and a route that only needs :class:`Alternatives` must not pull in SciPy (Sobol 
 
 from __future__ import annotations
 
-import importlib
-import sys
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from commonweal._lazy import lazy_names
 
 if TYPE_CHECKING:
     from commonweal.analytics.indicators.aggregate import AGGREGATIONS, aggregate
@@ -173,33 +172,4 @@ _LAZY: dict[str, str] = {
     "verify": "verify",
 }
 
-# Functions named like the submodule that defines them: the package attribute is the function.
-_SHADOWED = frozenset({"aggregate", "impute", "normalise", "verify"})
-
-
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first use and cache the value here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
-
-class _Package(ModuleType):
-    """This package's module type: keeps ``aggregate``, ``impute``, ``normalise`` and ``verify``
-    the functions, as when every name was imported eagerly, although loading e.g. the submodule
-    ``.aggregate`` (which :mod:`.engine` imports) binds the module under that name here."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _SHADOWED and isinstance(value, ModuleType):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)
