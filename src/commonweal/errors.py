@@ -33,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "Problem",
+    "RateLimitedError",
     "SpecError",
 ]
 
@@ -122,6 +123,16 @@ class BusyError(CommonwealError):
 
     status_code = 503
     retry_after = 1
+
+
+class RateLimitedError(CommonwealError):
+    """Too many attempts; retry after ``retry_after`` seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class AnalysisError(CommonwealError):

@@ -49,7 +49,7 @@ def test_signed_sms_becomes_a_need_with_its_channel(world, clock) -> None:
         {"from": "+44 7700 900555", "text": "NEED groceries at 4 Wren Row: milk and bread"}
     ).encode()
     hook = make_client(world.factory)  # the gateway: no session, only the signature
-    hook.app.state.aid_clock = clock
+    hook.app.state.clock = clock
     r = hook.post(
         url,
         content=body,
@@ -133,7 +133,7 @@ def test_email_report_verification_and_exports(world, clock) -> None:
         }
     ).encode()
     hook = make_client(world.factory)
-    hook.app.state.aid_clock = clock
+    hook.app.state.clock = clock
     r = hook.post(
         f"/api/v1/orgs/{world.org_a}/inbound/email",
         content=body,

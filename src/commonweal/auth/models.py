@@ -6,12 +6,14 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonweal.db.base import Base, TimestampMixin, utcnow
 
-__all__ = ["ApiToken", "AuditEvent", "BrowserSession", "Role", "RoleGrant", "User"]
+__all__ = [
+    "ApiToken", "AuditEvent", "BrowserSession", "LoginThrottle", "Role", "RoleGrant", "User",
+]
 
 
 class Role(StrEnum):
@@ -82,6 +84,18 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed-login token buckets, one per email and one per client address, so guessing
+    passwords costs time. ``key`` is a keyed hash ("email:..." / "client:..."): the table never
+    holds an email address or an IP address."""
+
+    __tablename__ = "login_throttle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime]
 
 
 class AuditEvent(Base):

@@ -13,7 +13,15 @@ from commonweal.auth.models import Role, RoleGrant, User
 from commonweal.auth.policy import Permission
 from commonweal.errors import NotFoundError
 from commonweal.registry import service as registry_service
-from commonweal.web.deps import COOKIE, CallerDep, OrgContext, SessionDep, require
+from commonweal.web.deps import (
+    COOKIE,
+    CallerDep,
+    OrgContext,
+    SessionDep,
+    client_address,
+    clock_of,
+    require,
+)
 
 __all__ = ["router", "set_session_cookie"]
 
@@ -74,7 +82,9 @@ def _me(session: SessionDep, user: User) -> dict[str, object]:
 def login(
     body: LoginIn, request: Request, response: Response, session: SessionDep
 ) -> dict[str, object]:
-    user = auth_service.authenticate(session, email=body.email, password=body.password)
+    user = auth_service.authenticate_throttled(
+        session, email=body.email, password=body.password, client=client_address(request),
+        now=clock_of(request).now(), secret=request.app.state.settings.secret_key)
     token, bs = auth_service.create_browser_session(
         session, user_id=user.id, max_age_seconds=request.app.state.settings.session_max_age_seconds
     )

@@ -4,21 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import math
 import secrets
 from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from commonweal.auth.models import ApiToken, AuditEvent, BrowserSession, Role, RoleGrant, User
+from commonweal.auth.models import (
+    ApiToken,
+    AuditEvent,
+    BrowserSession,
+    LoginThrottle,
+    Role,
+    RoleGrant,
+    User,
+)
 from commonweal.db.base import utcnow
-from commonweal.errors import AuthenticationError, ConflictError, InputError, NotFoundError
+from commonweal.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    RateLimitedError,
+)
+from commonweal.ratelimit import refill, seconds_until
 
 __all__ = [
+    "LOGIN_LIMITS",
     "audit",
     "authenticate",
+    "authenticate_throttled",
+    "check_login_allowed",
+    "record_login",
     "create_api_token",
     "create_browser_session",
     "create_user",
@@ -71,6 +94,75 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
         raise AuthenticationError("wrong email or password") from None
     if user is None or not user.is_active:
         raise AuthenticationError("wrong email or password")
+    return user
+
+
+# Failed logins: per email, 5 at once then one a minute; per client address, 30 then one every
+# 10 s (a shared NAT can hold many honest people). A success clears its email's bucket.
+LOGIN_LIMITS: dict[str, tuple[float, float]] = {"email": (5.0, 1 / 60), "client": (30.0, 1 / 10)}
+
+
+def _throttle_keys(email: str, client: str | None, secret: str) -> list[tuple[str, float, float]]:
+    out = []
+    for kind, value in (("email", email.strip().lower()), ("client", client)):
+        if value:
+            digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256)
+            burst, rate = LOGIN_LIMITS[kind]
+            out.append((f"{kind}:{digest.hexdigest()}", burst, rate))
+    return out
+
+
+def check_login_allowed(session: Session, *, email: str, client: str | None, now: dt.datetime,
+                        secret: str) -> None:
+    """Raise :class:`RateLimitedError` while the email or the client has no failed try left."""
+    keys = _throttle_keys(email, client, secret)
+    rows = {r.key: r for r in session.scalars(
+        select(LoginThrottle).where(LoginThrottle.key.in_([k for k, _, _ in keys])))}
+    wait = 0.0
+    for key, burst, rate in keys:
+        row = rows.get(key)
+        if row is not None:
+            tokens = refill(row.tokens, row.updated_at, now, rate=rate, burst=burst)
+            wait = max(wait, seconds_until(tokens, 1.0, rate=rate))
+    if wait > 0:
+        raise RateLimitedError(
+            f"too many failed logins: try again in {math.ceil(wait)} seconds",
+            retry_after=math.ceil(wait))
+
+
+def record_login(session: Session, *, email: str, client: str | None, now: dt.datetime,
+                 secret: str, ok: bool) -> None:
+    """A failed login takes a token from the email's and the client's bucket; a success clears
+    the email's. The caller commits (a failure must be committed although the request fails)."""
+    keys = _throttle_keys(email, client, secret)
+    if ok:
+        session.execute(delete(LoginThrottle).where(
+            LoginThrottle.key.in_([k for k, _, _ in keys if k.startswith("email:")])))
+        return
+    for key, burst, rate in keys:
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+        session.execute(insert(LoginThrottle).values(key=key, tokens=burst, updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["key"]))
+        row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)
+                              .with_for_update()).one()
+        tokens = refill(row.tokens, row.updated_at, now, rate=rate, burst=burst)
+        row.tokens, row.updated_at = max(0.0, tokens - 1.0), now
+    session.flush()
+
+
+def authenticate_throttled(session: Session, *, email: str, password: str, client: str | None,
+                           now: dt.datetime, secret: str) -> User:
+    """:func:`authenticate` behind the failed-login limits (429 while they hold). A failure is
+    committed before :class:`AuthenticationError` is raised, so the request's rollback keeps it."""
+    check_login_allowed(session, email=email, client=client, now=now, secret=secret)
+    try:
+        user = authenticate(session, email=email, password=password)
+    except AuthenticationError:
+        session.rollback()
+        record_login(session, email=email, client=client, now=now, secret=secret, ok=False)
+        session.commit()
+        raise
+    record_login(session, email=email, client=client, now=now, secret=secret, ok=True)
     return user
 
 

@@ -30,6 +30,7 @@ from commonweal.checkins.models import (
     WorkItem,
     WorkStatus,
 )
+from commonweal.ratelimit import refill
 
 __all__ = [
     "claim_outbox",
@@ -128,8 +129,7 @@ def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: in
                 session.add(bucket)
         except IntegrityError:
             bucket = session.scalars(query).one()
-    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-    tokens = min(burst, bucket.tokens + rate_per_second * elapsed)
+    tokens = refill(bucket.tokens, bucket.updated_at, now, rate=rate_per_second, burst=burst)
     granted = int(min(wanted, tokens))
     bucket.tokens = tokens - granted
     bucket.updated_at = now

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from commonweal.auth.policy import Permission
 from commonweal.checkins import safety as safety_svc
 from commonweal.checkins import service as svc
-from commonweal.checkins.clock import Clock, SystemClock
 from commonweal.checkins.escalation import (
     SelfAcknowledgeError,
     acknowledge,
@@ -60,9 +59,9 @@ from commonweal.checkins.schemas import (
 )
 from commonweal.db.groupcommit import GroupCommitter
 from commonweal.errors import NotFoundError
-from commonweal.web.deps import OrgContext, require
+from commonweal.web.deps import OrgContext, clock_of, require
 
-__all__ = ["clock_of", "committer_of", "org_router", "public_router", "router"]
+__all__ = ["committer_of", "org_router", "public_router", "router"]
 
 org_router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["checkins"])
 public_router = APIRouter(prefix="/api/v1", tags=["checkins"])
@@ -71,12 +70,6 @@ Read = Annotated[OrgContext, Depends(require(Permission.checkins_read))]
 Respond = Annotated[OrgContext, Depends(require(Permission.checkins_respond))]
 Manage = Annotated[OrgContext, Depends(require(Permission.checkins_manage))]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
-
-def clock_of(request: Request) -> Clock:
-    """The application's clock (``app.state.clock``; tests install a FakeClock)."""
-    clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
-    return clock
 
 
 def _factory(request: Request) -> sessionmaker[Session]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 
 from commonweal.auth.policy import Permission
 from commonweal.errors import NotFoundError
 from commonweal.mutual_aid import dispatch, service, workflow
-from commonweal.mutual_aid.clock import SYSTEM_CLOCK, Clock
+from commonweal.mutual_aid.clock import Clock
 from commonweal.mutual_aid.models import AidNeed
 from commonweal.mutual_aid.schemas import (
     ClaimRead,
@@ -33,9 +33,9 @@ from commonweal.mutual_aid.schemas import (
 from commonweal.mutual_aid.views import need_read, offer_read, revealed_fields
 from commonweal.mutual_aid.vocab import Channel, NeedStatus
 from commonweal.registry.schemas import Page
-from commonweal.web.deps import OrgContext, require
+from commonweal.web.deps import OrgContext, clock_of, require
 
-__all__ = ["clock_of", "needs_out", "router"]
+__all__ = ["needs_out", "router"]
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["mutual aid"])
 
@@ -45,12 +45,6 @@ Volunteer = Annotated[OrgContext, Depends(require(Permission.aid_volunteer))]
 Dispatcher = Annotated[OrgContext, Depends(require(Permission.aid_dispatch))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
-
-
-def clock_of(request: Request) -> Clock:
-    """The app's clock (tests put a fake one in ``app.state.aid_clock``)."""
-    clock: Clock = getattr(request.app.state, "aid_clock", SYSTEM_CLOCK)
-    return clock
 
 
 ClockDep = Annotated[Clock, Depends(clock_of)]

@@ -37,7 +37,7 @@ Dispatcher = Annotated[OrgContext, Depends(require(Permission.aid_dispatch))]
 
 
 def _clock(request: Request) -> Clock:
-    from commonweal.mutual_aid.routes import clock_of
+    from commonweal.web.deps import clock_of
 
     return clock_of(request)
 

@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import BrowserSession, Role, User
 from commonweal.auth.policy import Permission, allowed
+from commonweal.clock import SYSTEM_CLOCK, Clock
 from commonweal.db.engine import transaction
 from commonweal.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from commonweal.settings import Settings
 
 __all__ = [
+    "client_address",
+    "clock_of",
     "COOKIE",
     "Caller",
     "CallerDep",
@@ -40,6 +43,18 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def clock_of(request: Request) -> Clock:
+    """The application's clock (``app.state.clock``; tests install a :class:`FakeClock`)."""
+    clock: Clock = getattr(request.app.state, "clock", None) or SYSTEM_CLOCK
+    return clock
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address as the server sees it (behind a proxy, run uvicorn with
+    ``--proxy-headers`` and ``--forwarded-allow-ips`` so this is the real client)."""
+    return request.client.host if request.client else None
 
 
 def get_settings(request: Request) -> Settings:

@@ -12,8 +12,15 @@ from sqlalchemy import func, select
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import User
 from commonweal.auth.routes import set_session_cookie
-from commonweal.errors import AuthenticationError
-from commonweal.web.deps import COOKIE, Caller, SessionDep, get_optional_caller
+from commonweal.errors import AuthenticationError, RateLimitedError
+from commonweal.web.deps import (
+    COOKIE,
+    Caller,
+    SessionDep,
+    client_address,
+    clock_of,
+    get_optional_caller,
+)
 from commonweal.web.pages_common import (
     FormCaller,
     build_shell,
@@ -100,15 +107,19 @@ def login(
             error="The login form expired (or cookies are blocked). Try again.",
         )
     try:
-        user = auth_service.authenticate(session, email=email, password=password)
-    except AuthenticationError:
+        user = auth_service.authenticate_throttled(
+            session, email=email, password=password, client=client_address(request),
+            now=clock_of(request).now(), secret=request.app.state.settings.secret_key)
+    except (AuthenticationError, RateLimitedError) as exc:
+        limited = isinstance(exc, RateLimitedError)
         return _login_page(
             request,
             session,
             next_url=target,
             email=email,
-            status_code=401,
-            error="Wrong email or password.",
+            status_code=429 if limited else 401,
+            error=f"Too many failed logins: {exc.message.split(': ', 1)[1]}."
+            if limited else "Wrong email or password.",
         )
     old = request.cookies.get(COOKIE)
     if old:  # never keep a session id from before the login (session fixation)

@@ -18,11 +18,11 @@ from commonweal.checkins import service as svc
 from commonweal.checkins.escalation import keep_refusal, reached_nobody
 from commonweal.checkins.links import peek_link
 from commonweal.checkins.models import Answer, LinkPurpose, SafetyStatus
-from commonweal.checkins.routes import ack_by_link, answer_by_link, clock_of, mark_by_link
+from commonweal.checkins.routes import ack_by_link, answer_by_link, mark_by_link
 from commonweal.checkins.service import HELP_CATEGORIES
 from commonweal.errors import CommonwealError
 from commonweal.registry.models import Member
-from commonweal.web.deps import OrgContext, SessionDep, require
+from commonweal.web.deps import OrgContext, SessionDep, clock_of, require
 from commonweal.web.pages_common import FormCaller, render, shell_for
 
 __all__ = ["org_router", "public_router", "router"]

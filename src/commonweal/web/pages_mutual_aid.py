@@ -17,12 +17,12 @@ from fastapi.responses import Response
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError, Problem
 from commonweal.mutual_aid import crisis, dispatch, service, workflow
-from commonweal.mutual_aid.routes import clock_of, needs_out
+from commonweal.mutual_aid.routes import needs_out
 from commonweal.mutual_aid.schemas import NeedCreate
 from commonweal.mutual_aid.views import need_read, offer_read, report_read
 from commonweal.mutual_aid.vocab import Category, Channel, ClaimState, NeedStatus
 from commonweal.registry import service as reg
-from commonweal.web.deps import OrgContext, require
+from commonweal.web.deps import OrgContext, clock_of, require
 from commonweal.web.pages_common import render, shell_for
 
 __all__ = ["router"]
