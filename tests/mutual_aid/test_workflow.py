@@ -368,3 +368,28 @@ def test_the_database_allows_one_active_claim_per_need(aid_world, clock) -> None
             )
         )
         s.flush()
+
+
+def test_the_worker_sweeps_stale_claims(aid_world, clock) -> None:
+    """`commonweal worker` runs the sweep on every pass: nobody has to call /aid/sweep."""
+    import threading
+
+    from commonweal.checkins.worker import run_worker
+    from commonweal.notify.base import InMemoryNotifier
+
+    w, vol = aid_world, aid_world.user_ids["volunteer_a"]
+    with transaction(w.factory) as s:
+        _mode(s, w, "peer_to_peer", claim_ttl_s=600)
+        need = _need(s, w, clock)
+        claim = workflow.claim_need(
+            s, organisation_id=w.org_a, need_id=need.id, user_id=vol, clock=clock
+        )
+        nid, cid = need.id, claim.id
+    stats = run_worker(w.factory, InMemoryNotifier(), clock, threading.Event(), once=True)
+    assert stats.aid_claims_expired == 0
+    clock.advance(600)
+    stats = run_worker(w.factory, InMemoryNotifier(), clock, threading.Event(), once=True)
+    assert stats.aid_claims_expired == 1
+    with transaction(w.factory) as s:
+        assert s.get(Claim, cid).state == ClaimState.expired
+        assert s.get(AidNeed, nid).status == NeedStatus.open

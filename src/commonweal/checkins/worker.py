@@ -43,6 +43,7 @@ from commonweal.checkins.models import (
 )
 from commonweal.checkins.queue import claim_outbox, claim_work, sweep_expired, take_tokens
 from commonweal.db.engine import transaction
+from commonweal.mutual_aid import workflow as aid_workflow
 from commonweal.notify.base import DeliveryError, Notifier, OutboundMessage
 
 __all__ = ["PassStats", "WorkerConfig", "make_worker_id", "run_once", "run_worker"]
@@ -76,11 +77,14 @@ class PassStats:
     sent: int = 0
     send_failures: int = 0
     deferred: int = 0
+    aid_claims_expired: int = 0
+    aid_takeovers_approved: int = 0
 
     @property
     def busy(self) -> bool:
         return bool(self.work_done or self.sent or self.send_failures or self.swept_work
-                    or self.swept_outbox)
+                    or self.swept_outbox or self.aid_claims_expired
+                    or self.aid_takeovers_approved)
 
 
 def make_worker_id() -> str:
@@ -225,6 +229,18 @@ def _release_outbox(factory: sessionmaker[Session], ids: list[int]) -> None:
                   .execution_options(synchronize_session=False))
 
 
+def _sweep_mutual_aid(factory: sessionmaker[Session], clock: Clock, stats: PassStats) -> None:
+    """Mutual aid's time-driven work: stale claims go back to the board, unanswered take-over
+    requests are approved (one transaction per organisation)."""
+    with transaction(factory) as s:
+        orgs = aid_workflow.organisations_with_due_sweeps(s, now=clock.now())
+    for org in orgs:
+        with transaction(factory) as s:
+            done = aid_workflow.sweep(s, organisation_id=org, clock=clock)
+        stats.aid_claims_expired += len(done.expired_claims)
+        stats.aid_takeovers_approved += len(done.auto_approved_takeovers)
+
+
 def run_once(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, *,
              worker_id: str, config: WorkerConfig | None = None,
              crash: CrashHook | None = None, stop: threading.Event | None = None) -> PassStats:
@@ -235,6 +251,7 @@ def run_once(factory: sessionmaker[Session], notifier: Notifier, clock: Clock, *
     lease = dt.timedelta(seconds=config.lease_seconds)
     with transaction(factory) as s:
         stats.swept_work, stats.swept_outbox = sweep_expired(s, now=clock.now())
+    _sweep_mutual_aid(factory, clock, stats)
     while True:  # work until none is due (an item may make another due at once)
         with transaction(factory) as s:
             ids = claim_work(s, now=clock.now(), worker_id=worker_id, limit=config.batch,
@@ -291,7 +308,8 @@ def run_worker(factory: sessionmaker[Session], notifier: Notifier, clock: Clock,
             st = PassStats()
             if once:
                 raise
-        for f in ("swept_work", "swept_outbox", "work_done", "sent", "send_failures", "deferred"):
+        for f in ("swept_work", "swept_outbox", "work_done", "sent", "send_failures", "deferred",
+                  "aid_claims_expired", "aid_takeovers_approved"):
             setattr(total, f, getattr(total, f) + getattr(st, f))
         if on_pass is not None:
             on_pass(st)

@@ -157,6 +157,16 @@ def sweep(session: Session, *, organisation_id: int, clock: Clock) -> SweepResul
     return SweepResult(tuple(expired), tuple(approved))
 
 
+def organisations_with_due_sweeps(session: Session, *, now: dt.datetime) -> list[int]:
+    """Organisations with a held claim or a pending take-over request due by ``now`` (what
+    ``commonweal worker`` sweeps on every pass)."""
+    claims = select(Claim.organisation_id).where(
+        Claim.state.in_(_HELD), Claim.due_at.is_not(None), Claim.due_at <= now)
+    takeovers = select(TakeoverRequest.organisation_id).where(
+        TakeoverRequest.state == TakeoverState.pending, TakeoverRequest.due_at <= now)
+    return sorted(set(session.scalars(claims.union(takeovers))))
+
+
 def _check_vetting(session: Session, need: AidNeed, user_id: int) -> None:
     if str(need.category) in SENSITIVE_CATEGORIES:
         v = get_volunteer(session, organisation_id=need.organisation_id, user_id=user_id)
