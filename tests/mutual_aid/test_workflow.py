@@ -43,17 +43,23 @@ def _need(s, world, clock, **kw) -> AidNeed:
     )
 
 
-def test_claims_expire_exactly_at_due_time(aid_world, clock) -> None:
-    w, vol = aid_world, aid_world.user_ids["volunteer_a"]
+def _claimed(w, clock, ttl_s: int) -> tuple[int, int]:
+    """A peer-to-peer need claimed by volunteer_a: (need id, claim id)."""
     with transaction(w.factory) as s:
-        _mode(s, w, "peer_to_peer", claim_ttl_s=3600)
+        _mode(s, w, "peer_to_peer", claim_ttl_s=ttl_s)
         need = _need(s, w, clock)
         claim = workflow.claim_need(
-            s, organisation_id=w.org_a, need_id=need.id, user_id=vol, clock=clock
+            s, organisation_id=w.org_a, need_id=need.id, user_id=w.user_ids["volunteer_a"],
+            clock=clock
         )
         assert claim.state == ClaimState.active and need.status == NeedStatus.claimed
-        assert claim.due_at == clock.now() + dt.timedelta(hours=1)
-        nid, cid = need.id, claim.id
+        assert claim.due_at == clock.now() + dt.timedelta(seconds=ttl_s)
+        return need.id, claim.id
+
+
+def test_claims_expire_exactly_at_due_time(aid_world, clock) -> None:
+    w, vol = aid_world, aid_world.user_ids["volunteer_a"]
+    nid, cid = _claimed(w, clock, 3600)
     clock.advance(3599)
     with transaction(w.factory) as s:
         assert workflow.sweep(s, organisation_id=w.org_a, clock=clock).expired_claims == ()
@@ -377,14 +383,8 @@ def test_the_worker_sweeps_stale_claims(aid_world, clock) -> None:
     from commonweal.checkins.worker import run_worker
     from commonweal.notify.base import InMemoryNotifier
 
-    w, vol = aid_world, aid_world.user_ids["volunteer_a"]
-    with transaction(w.factory) as s:
-        _mode(s, w, "peer_to_peer", claim_ttl_s=600)
-        need = _need(s, w, clock)
-        claim = workflow.claim_need(
-            s, organisation_id=w.org_a, need_id=need.id, user_id=vol, clock=clock
-        )
-        nid, cid = need.id, claim.id
+    w = aid_world
+    nid, cid = _claimed(w, clock, 600)
     stats = run_worker(w.factory, InMemoryNotifier(), clock, threading.Event(), once=True)
     assert stats.aid_claims_expired == 0
     clock.advance(600)

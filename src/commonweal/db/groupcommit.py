@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from commonweal.db.engine import transaction
 from commonweal.errors import BusyError, CommonwealError
 
 __all__ = ["GroupCommitter"]
@@ -175,8 +176,7 @@ class GroupCommitter:
         """Run the jobs in one transaction and commit. Without savepoints a failing job undoes
         the transaction: a lone job then reports its error, a batch returns None (run again)."""
         done: list[tuple[_Job[Any], bool, Any]] = []
-        session = self.factory()
-        try:
+        with transaction(self.factory) as session:
             session.connection()  # begin now: SQLite takes its write lock here (BEGIN IMMEDIATE)
             for job in live:
                 try:
@@ -187,17 +187,11 @@ class GroupCommitter:
                         value = job.fn(session)
                 except Exception as exc:
                     if not savepoints:
-                        session.rollback()
+                        session.rollback()  # nothing is left for the transaction to commit
                         return [(job, False, _job_error(exc))] if len(live) == 1 else None
                     done.append((job, False, _job_error(exc)))
                 else:
                     done.append((job, True, value))
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
         return done
 
 
