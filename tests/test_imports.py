@@ -87,20 +87,12 @@ from commonweal.analytics.indicators import IndexSpec
     assert _heavy_imports(code) == {}
 
 
-def test_create_app_imports_heavy_libraries_only_for_networks():
-    # The networks API (commonweal.networks.service and commonweal.analytics.networks) still imports
-    # SciPy (sparse graphs) and polars at module level, so creating the app loads them through
-    # that package alone. Every other domain must not: when networks turns lazy too, tighten this to
-    # `== {}`.
+def test_create_app_imports_no_heavy_library():
+    # every domain's analytics (SciPy, polars, NetworKit, OR-tools, openpyxl) load on first use
     code = """
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
 
 create_app(Settings(database_url="sqlite://"))
 """
-    found = _heavy_imports(code)
-    assert "networkit" not in found and "ortools" not in found and "openpyxl" not in found, found
-    for library, importer in found.items():
-        assert importer.startswith(
-            ("commonweal/networks/", "commonweal/analytics/networks/")
-        ), f"{library} imported by {importer}"
+    assert _heavy_imports(code) == {}

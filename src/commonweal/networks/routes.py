@@ -7,18 +7,19 @@ Researchers get the same figures de-identified: member ids, no names (``display_
 from __future__ import annotations
 
 import weakref
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from commonweal.analytics.networks import NetworkProfile, WhatIf
 from commonweal.auth.models import Role
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError
-from commonweal.networks import layout as layout_mod
 from commonweal.networks import service as svc
 from commonweal.web.deps import OrgContext, require
+
+if TYPE_CHECKING:  # the analytics load on first use, not when the app starts
+    from commonweal.analytics.networks import NetworkProfile, WhatIf
 
 __all__ = ["WhatIfIn", "router", "whatif_out"]
 
@@ -87,7 +88,9 @@ def layout_for(profile: NetworkProfile, cap: int) -> dict[str, Any]:
     """:func:`~commonweal.networks.layout.drawing` of the profile, cached with the profile."""
     per = _LAYOUTS.setdefault(profile, {})
     if cap not in per:
-        per[cap] = layout_mod.drawing(profile, cap=cap)
+        from commonweal.networks.layout import drawing
+
+        per[cap] = drawing(profile, cap=cap)
     return per[cap]
 
 

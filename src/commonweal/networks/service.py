@@ -19,28 +19,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commonweal.analytics.networks import (
-    SUPPORT_TYPES,
-    NetworkProfile,
-    SupportGraph,
-    WhatIf,
-    add_ties,
-    from_arrays,
-    profile_network,
-    remove_members,
-)
+from commonweal.analytics.networks.kinds import SUPPORT_TYPES
 from commonweal.errors import InputError
 from commonweal.registry.models import Member, Tie
 from commonweal.registry.service import get_community_or_raise
 from commonweal.registry.vocab import SUPPORT_BITS
+
+if TYPE_CHECKING:  # the analytics (SciPy, polars, NetworKit) load on first use, not at start-up
+    from commonweal.analytics.networks import NetworkProfile, SupportGraph, WhatIf
 
 __all__ = [
     "FLAGS",
@@ -94,6 +87,7 @@ def community_graph(session: Session, *, organisation_id: int, community_id: int
     NotFoundError
         No such community in this organisation.
     """
+    from commonweal.analytics.networks.graph import from_arrays
     get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
     session.flush()
     people = _rows(session, select(Member.id).where(
@@ -150,6 +144,7 @@ def community_profile(session: Session, *, organisation_id: int, community_id: i
     ``options`` go to ``profile_network`` (orders, brokerage, rules, ...). With ``cache`` the
     profile is reused while the stored network is unchanged (same fingerprint, same options).
     """
+    from commonweal.analytics.networks.summary import profile_network
     get_community_or_raise(session, organisation_id=organisation_id, community_id=community_id)
     session.flush()
     key = (*_fingerprint(session, organisation_id, community_id), seed,
@@ -204,6 +199,7 @@ def member_rows(profile: NetworkProfile, *, flag: str | None = None, limit: int 
     Rows carry ``member_id`` (int) and the measures; the most at-risk come first (for single
     points of failure: most people cut off first).
     """
+    import polars as pl
     m = profile.members
     if flag is not None:
         if flag not in FLAGS:
@@ -250,6 +246,7 @@ def _member_strs(graph: SupportGraph, ids: Sequence[int]) -> list[str]:
 def whatif_remove(session: Session, *, organisation_id: int, community_id: int,
                   member_ids: Sequence[int], seed: int = 0) -> WhatIf:
     """What if these members left? (Nothing is written.) Ids in the result are member ids."""
+    from commonweal.analytics.networks.whatif import remove_members
     if not member_ids:
         raise InputError("name at least one member to remove")
     graph = _graph_for(session, organisation_id, community_id)
@@ -260,6 +257,7 @@ def whatif_add(session: Session, *, organisation_id: int, community_id: int,
                ties: Sequence[tuple[int, int]], kinds: Sequence[str] | None = None,
                seed: int = 0) -> WhatIf:
     """What if these ties were made (``from`` turns to ``to``)? (Nothing is written.)"""
+    from commonweal.analytics.networks.whatif import add_ties
     if not ties:
         raise InputError("give at least one tie to add")
     graph = _graph_for(session, organisation_id, community_id)
