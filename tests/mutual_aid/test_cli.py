@@ -131,3 +131,16 @@ def test_aid_commands(tmp_path) -> None:
     assert r.exit_code == 2 and "unknown format" in r.output
     r = run(app, [*base, "need", "--community", "Riverside", "--category", "spaceships"])
     assert r.exit_code == 2 and "--category" in r.output and "Traceback" not in r.output
+    # every command on the organisation is in its audit log: which command and who, no arguments
+    from sqlalchemy import create_engine, select
+
+    from commonweal.auth.models import AuditEvent
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(select(AuditEvent.detail).where(AuditEvent.action == "cli")).all()
+    engine.dispose()
+    details = [d for (d,) in rows]
+    assert any(d.startswith("commonweal aid need (by ") for d in details), details
+    assert any(d.startswith("commonweal aid needs (by ") for d in details)
+    assert not any("Wren" in d or "900555" in d for d in details)  # arguments are never kept

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from commonweal.registry.models import Community, Organisation
     from commonweal.settings import Settings
 
-__all__ = ["open_db", "resolve_community", "resolve_org", "transaction"]
+__all__ = ["audit_command", "open_db", "resolve_community", "resolve_org", "transaction"]
 
 
 def transaction(factory: sessionmaker[Session]) -> AbstractContextManager[Session]:
@@ -37,7 +37,38 @@ def open_db(settings: Settings) -> sessionmaker[Session]:
 
 
 def resolve_org(session: Session, name: str | None, *, create: bool = False) -> Organisation:
-    """The organisation named ``name`` (by name or slug); with no name, the only one there is."""
+    """The organisation named ``name`` (by name or slug); with no name, the only one there is.
+
+    The command is written to the organisation's audit log (see :func:`audit_command`)."""
+    org = _find_org(session, name, create=create)
+    audit_command(session, org.id)
+    return org
+
+
+def audit_command(session: Session, organisation_id: int) -> None:
+    """One audit row per CLI command and organisation: the command (``commonweal members
+    erase``, never its arguments, which may name people) and who ran it (the operating-system
+    account and host), in the command's own transaction."""
+    import getpass
+    import socket
+
+    from commonweal.auth.service import audit
+
+    try:  # Typer >= 0.2x carries its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older Typer runs on click itself
+        from click import get_current_context  # type: ignore[no-redef]
+    ctx = get_current_context(silent=True)
+    command = ctx.command_path if ctx is not None else "commonweal"
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        who = "unknown"
+    audit(session, organisation_id=organisation_id, user_id=None, action="cli", entity="command",
+          detail=f"{command} (by {who}@{socket.gethostname()})"[:500])
+
+
+def _find_org(session: Session, name: str | None, *, create: bool) -> Organisation:
     from sqlalchemy import select
 
     from commonweal.registry import service as reg
