@@ -46,8 +46,8 @@ def resolve_org(session: Session, name: str | None, *, create: bool = False) -> 
 
 
 def audit_command(session: Session, organisation_id: int) -> None:
-    """One audit row per CLI command and organisation: the command (``commonweal members
-    erase``, never its arguments, which may name people) and who ran it (the operating-system
+    """One audit row per CLI command and organisation: the command (``commonweal import
+    members``, never its arguments, which may name people) and who ran it (the operating-system
     account and host), in the command's own transaction."""
     import getpass
     import socket
