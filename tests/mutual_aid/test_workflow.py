@@ -393,3 +393,40 @@ def test_the_worker_sweeps_stale_claims(aid_world, clock) -> None:
     with transaction(w.factory) as s:
         assert s.get(Claim, cid).state == ClaimState.expired
         assert s.get(AidNeed, nid).status == NeedStatus.open
+
+
+def test_volunteers_hear_about_their_claims_without_private_details(aid_world, clock) -> None:
+    """Matched, declined, handed over, expired: each volunteer gets one email through the outbox
+    (sent by the worker), with the request's number, category and area only."""
+    import threading
+
+    from commonweal.checkins.models import OutboxMessage
+    from commonweal.checkins.worker import WorkerConfig, run_worker
+    from commonweal.notify.base import InMemoryNotifier
+
+    w = aid_world
+    v1, v2, coord = (w.user_ids[k] for k in ("volunteer_a", "volunteer2_a", "coordinator_a"))
+    with transaction(w.factory) as s:
+        _mode(s, w, "dispatcher_assisted", claim_ttl_s=600)
+        nid = _need(s, w, clock, area="Mill Lane", address="4 Wren Row",
+                    contact="07700 900555").id
+        workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v1, clock=clock)
+        workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=v2, clock=clock)
+        workflow.assign(s, organisation_id=w.org_a, need_id=nid, volunteer_user_id=v2,
+                        offer_id=None, by_user_id=coord, clock=clock)
+    notifier = InMemoryNotifier()
+    config = WorkerConfig(public_url="https://aid.example.org")
+    run_worker(w.factory, notifier, clock, threading.Event(), once=True, config=config)
+    got = {(m.recipient, m.subject) for m in notifier.sent}
+    assert got == {("volunteer2.a@example.org", "You have been matched with a request"),
+                   (w.users["volunteer_a"][0], "Your claim was declined")}
+    [matched] = [m for m in notifier.sent if m.recipient == "volunteer2.a@example.org"]
+    assert f"request #{nid} (groceries in Mill Lane)" in matched.body
+    assert f"https://aid.example.org/o/{w.org_a}/c/{w.community_a}/aid/mine" in matched.body
+    assert not any("Wren" in m.body or "900555" in m.body for m in notifier.sent)
+    clock.advance(600)  # no activity: the claim expires on the worker's next pass
+    run_worker(w.factory, notifier, clock, threading.Event(), once=True, config=config)
+    assert notifier.sent[-1].subject == "Your claim has expired"
+    run_worker(w.factory, notifier, clock, threading.Event(), once=True, config=config)
+    with transaction(w.factory) as s:  # once per claim and event, however often the worker runs
+        assert len(s.scalars(select(OutboxMessage)).all()) == 3

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.models import (
+    Channel,
     OutboxMessage,
     OutboxStatus,
     RateBucket,
@@ -36,6 +37,7 @@ __all__ = [
     "claim_outbox",
     "claim_work",
     "enqueue",
+    "enqueue_message",
     "sweep_expired",
     "take_tokens",
 ]
@@ -138,3 +140,21 @@ def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: in
 
 def ids_of(rows: Sequence[tuple[int, ...]]) -> list[int]:
     return [r[0] for r in rows]
+
+
+def enqueue_message(session: Session, *, organisation_id: int, key: str, channel: Channel,
+                    recipient: str, subject: str, body: str, now: dt.datetime,
+                    recipient_user_id: int | None = None,
+                    recipient_member_id: int | None = None) -> None:
+    """Put a notification in the outbox, in the caller's transaction (it is sent by
+    ``commonweal worker`` only if that transaction commits; ``key`` is unique, so the same event
+    is never queued twice). ``{public_url}`` in the body becomes the worker's public address."""
+    exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
+    if exists is not None:
+        return
+    session.add(OutboxMessage(
+        organisation_id=organisation_id, key=key, channel=channel, recipient=recipient,
+        recipient_user_id=recipient_user_id, recipient_member_id=recipient_member_id,
+        subject=subject[:200], body=body, status=OutboxStatus.pending, due_at=now, attempts=0,
+        created_at=now))
+

@@ -153,7 +153,7 @@ def _prepare_outbox(s: Session, ids: list[int], now: dt.datetime, config: Worker
                 m.due_at = now + dt.timedelta(seconds=(k - granted + 1) / rate)
                 deferred += 1
                 continue
-            body = m.body
+            body = m.body.replace("{public_url}", config.public_url)
             if m.link_purpose is not None:
                 ref = m.alert_id or m.checkin_id or m.safety_target_id or 0
                 token = issue_link(s, organisation_id=m.organisation_id,

@@ -17,6 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.matching import SENSITIVE_CATEGORIES
+from commonweal.auth.models import User
+from commonweal.checkins.models import Channel as OutboxChannel
+from commonweal.checkins.queue import enqueue_message
 from commonweal.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from commonweal.mutual_aid import ledger
 from commonweal.mutual_aid.clock import Clock
@@ -95,6 +98,36 @@ def _end(claim: Claim, state: ClaimState, now: dt.datetime, reason: str | None) 
     claim.due_at = None
 
 
+_TELL: dict[str, tuple[str, str]] = {
+    "matched": ("You have been matched with a request", "A dispatcher matched you with"),
+    "handed_to_you": ("A request is yours now", "You now hold"),
+    "taken_over": ("Your request was handed over", "Another volunteer took over"),
+    "declined": ("Your claim was declined", "A dispatcher declined your claim on"),
+    "expired": ("Your claim has expired", "Your claim expired with no activity on"),
+}
+
+
+def _tell_volunteer(session: Session, claim: Claim, event: str, now: dt.datetime) -> None:
+    """Email the volunteer about their claim, through the outbox (sent by ``commonweal worker``
+    if this transaction commits, once per claim and event). No private detail of the need is in
+    the message: its number, category and area, and a link to the volunteer's own claims page."""
+    if claim.volunteer_user_id is None:
+        return
+    email = session.scalar(select(User.email).where(User.id == claim.volunteer_user_id,
+                                                    User.is_active.is_(True)))
+    need = session.get(AidNeed, claim.need_id)
+    if not email or need is None:
+        return
+    subject, lead = _TELL[event]
+    where = f" in {need.area}" if need.area else ""
+    body = (f"{lead} request #{need.id} ({need.category}{where}). Details, for you only: "
+            f"{{public_url}}/o/{need.organisation_id}/c/{need.community_id}/aid/mine")
+    enqueue_message(session, organisation_id=claim.organisation_id,
+                    key=f"aid:claim:{claim.id}:{event}", channel=OutboxChannel.email,
+                    recipient=email, subject=subject, body=body, now=now,
+                    recipient_user_id=claim.volunteer_user_id)
+
+
 def _reopen(need: AidNeed, now: dt.datetime) -> None:
     if need.status in (NeedStatus.claimed, NeedStatus.in_progress):
         need.status = NeedStatus.open
@@ -142,6 +175,7 @@ def sweep(session: Session, *, organisation_id: int, clock: Clock) -> SweepResul
     for claim in stale:
         was_active = claim.state == ClaimState.active
         _end(claim, ClaimState.expired, now, "no activity before the claim's due time")
+        _tell_volunteer(session, claim, "expired", now)
         if was_active:
             need = session.get(AidNeed, claim.need_id)
             if need is not None:
@@ -272,6 +306,7 @@ def assign(
             chosen = c
         else:
             _end(c, ClaimState.declined, now, "another volunteer was matched")
+            _tell_volunteer(session, c, "declined", now)
     if chosen is None:
         chosen = Claim(
             organisation_id=organisation_id,
@@ -286,6 +321,7 @@ def assign(
     chosen.due_at = now + dt.timedelta(seconds=settings.claim_ttl_s)
     need.status, need.approved, need.updated_at = NeedStatus.claimed, True, now
     session.flush()
+    _tell_volunteer(session, chosen, "matched", now)
     return chosen
 
 
@@ -295,6 +331,7 @@ def decline_claim(session: Session, *, organisation_id: int, claim_id: int, cloc
         raise ConflictError(f"claim {claim_id} is {claim.state}, not requested")
     _end(claim, ClaimState.declined, clock.now(), "declined by a dispatcher")
     session.flush()
+    _tell_volunteer(session, claim, "declined", clock.now())
     return claim
 
 
@@ -526,6 +563,8 @@ def _hand_over(
     ):
         other.state, other.decided_at = TakeoverState.declined, now
     session.flush()
+    _tell_volunteer(session, new, "handed_to_you", now)
+    _tell_volunteer(session, claim, "taken_over", now)
     return new
 
 
