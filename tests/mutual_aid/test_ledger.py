@@ -184,6 +184,23 @@ def test_transfer_statement_and_reciprocity(world) -> None:
                 to_account_id=b_acc,
                 amount_s=60,
             )
+    # the time-bank page: dispatchers see who gives and who receives, with a plot
+    from tests.helpers import login, make_client
+
+    page = f"/o/{world.org_a}/c/{world.community_a}/aid/ledger"
+    coord = make_client(world.factory)
+    login(coord, *world.users["coordinator_a"])
+    r = coord.get(page, headers={"accept": "text/html"})
+    assert r.status_code == 200, r.text
+    assert 'data-share-both="0.667"' in r.text and "3 members who took part" in r.text
+    assert "3.0 hours exchanged" in r.text  # 3600 + 1800 + 5400 s
+    row = r.text.split(f'data-member="{a1}"')[1].split("</tr>")[0]
+    assert "<td>2.5</td>" in row and "<td>0.5</td>" in row  # a1 gave 2.5 h, received 0.5 h
+    assert '<svg' in r.text and "h given</title>" in r.text
+    assert "all balances sum to zero" in r.text
+    vol = make_client(world.factory)
+    login(vol, *world.users["volunteer_a"])
+    assert vol.get(page, headers={"accept": "text/html"}).status_code == 403
 
 
 def test_ledger_api(world) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from commonweal.analytics.networks.kinds import SUPPORT_TYPES
 from commonweal.errors import InputError
 from commonweal.registry.models import Member, Tie
-from commonweal.registry.service import get_community_or_raise
+from commonweal.registry.service import get_community_or_raise, member_names
 from commonweal.registry.vocab import SUPPORT_BITS
 
 if TYPE_CHECKING:  # the analytics (SciPy, polars, NetworKit) load on first use, not at start-up
@@ -163,19 +163,6 @@ def community_profile(session: Session, *, organisation_id: int, community_id: i
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return profile
-
-
-def member_names(session: Session, *, organisation_id: int,
-                 member_ids: Sequence[int]) -> dict[int, str]:
-    """Display names of these members (of this organisation only)."""
-    out: dict[int, str] = {}
-    ids = sorted({int(x) for x in member_ids})
-    for lo in range(0, len(ids), 900):
-        chunk = ids[lo:lo + 900]
-        for mid, name in _rows(session, select(Member.id, Member.display_name).where(
-                Member.organisation_id == organisation_id, Member.id.in_(chunk))):
-            out[int(mid)] = str(name)
-    return out
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,19 @@ def newest_members(
 # --- members -------------------------------------------------------------------------------------
 
 
+def member_names(session: Session, *, organisation_id: int,
+                 member_ids: Sequence[int]) -> dict[int, str]:
+    """Display names of these members (of this organisation only; others are left out)."""
+    out: dict[int, str] = {}
+    ids = sorted({int(x) for x in member_ids})
+    for lo in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[lo:lo + 900]
+        for mid, name in session.execute(select(Member.id, Member.display_name).where(
+                Member.organisation_id == organisation_id, Member.id.in_(chunk))):
+            out[int(mid)] = str(name)
+    return out
+
+
 def create_member(
     session: Session, *, organisation_id: int, community_id: int, data: MemberCreate
 ) -> Member:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commonweal.auth.policy import Permission
@@ -22,6 +21,7 @@ from commonweal.checkins.routes import ack_by_link, answer_by_link, mark_by_link
 from commonweal.checkins.service import HELP_CATEGORIES
 from commonweal.errors import CommonwealError
 from commonweal.registry.models import Member
+from commonweal.registry.service import member_names
 from commonweal.web.deps import OrgContext, SessionDep, clock_of, require
 from commonweal.web.pages_common import FormCaller, render, shell_for
 
@@ -35,11 +35,8 @@ Responder = Annotated[OrgContext, Depends(require(Permission.checkins_respond))]
 Token = Annotated[str, Query(alias="t", max_length=100)]
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Member.id, Member.display_name)
-                                .where(Member.id.in_(ids))).all())
+def _names(ctx: OrgContext, ids: set[int]) -> dict[int, str]:
+    return member_names(ctx.session, organisation_id=ctx.organisation_id, member_ids=list(ids))
 
 
 def _alerts(ctx: OrgContext) -> list[Any]:
@@ -54,7 +51,7 @@ def today(request: Request, ctx: Reader) -> Response:
                                  until=start + dt.timedelta(days=1))
     alerts = _alerts(ctx)
     checks = safety_svc.list_safety_checks(ctx.session, organisation_id=ctx.organisation_id)
-    names = _names(ctx.session, {c.member_id for c in checkins} | {a.member_id for a in alerts})
+    names = _names(ctx, {c.member_id for c in checkins} | {a.member_id for a in alerts})
     return render(request, "checkins/today.html", {
         "shell": shell_for(ctx), "title": "Check-ins today", "checkins": checkins,
         "alerts": alerts, "names": names, "checks": checks[:10], "now": now,
@@ -79,7 +76,7 @@ def acknowledge(request: Request, alert_id: int, ctx: Responder, caller: FormCal
     a = svc.get_alert_or_raise(ctx.session, organisation_id=ctx.organisation_id,
                                alert_id=alert_id)
     return render(request, "checkins/_alert_row.html", {
-        "a": a, "names": _names(ctx.session, {a.member_id}), "message": message,
+        "a": a, "names": _names(ctx, {a.member_id}), "message": message,
         "can_respond": True, "org_id": ctx.organisation_id, "shell": shell_for(ctx)})
 
 

@@ -13,10 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError, Problem
-from commonweal.mutual_aid import crisis, dispatch, service, workflow
+from commonweal.mutual_aid import crisis, dispatch, ledger, service, workflow
+from commonweal.mutual_aid.plots import give_receive_svg
 from commonweal.mutual_aid.routes import needs_out
 from commonweal.mutual_aid.schemas import NeedCreate
 from commonweal.mutual_aid.views import need_read, offer_read, report_read
@@ -48,6 +50,7 @@ def _base(ctx: OrgContext, community_id: int, title: str, active: str) -> dict[s
     tabs.append(("request", "Ask for help", f"{base}/request"))
     if ctx.can(Permission.aid_dispatch):
         tabs.append(("dispatch", "Dispatch", f"{base}/dispatch"))
+        tabs.append(("ledger", "Time bank", f"{base}/ledger"))
     if ctx.can(Permission.aid_read):
         tabs.append(("map", "Crisis map", f"{base}/map"))
     return {
@@ -274,6 +277,30 @@ def dispatch_desk(request: Request, community_id: int, ctx: Dispatcher) -> Respo
             "pending": [need_read(n, reveal=False) for n in pending],
         },
     )
+
+
+@router.get("/ledger")
+def time_bank(request: Request, community_id: int, ctx: Dispatcher) -> Response:
+    """The time bank of the community: who gives and who receives (reciprocity, not charity),
+    the members' balances, and whether the books balance."""
+    base = _base(ctx, community_id, "Time bank", "ledger")
+    rec = ledger.reciprocity(ctx.session, organisation_id=ctx.organisation_id,
+                             community_id=community_id)
+    names = reg.member_names(ctx.session, organisation_id=ctx.organisation_id,
+                             member_ids=[m.member_id for m in rec.members])
+    accounts = {a.member_id: a for a in ledger.list_accounts(
+        ctx.session, organisation_id=ctx.organisation_id) if a.member_id in names}
+    people = sorted(rec.members, key=lambda m: (-(m.given_s + m.received_s), m.member_id))
+    rows = [{"member_id": m.member_id, "name": names.get(m.member_id, f"#{m.member_id}"),
+             "given_h": m.given_s / 3600, "received_h": m.received_s / 3600, "ratio": m.ratio,
+             "balance_h": accounts[m.member_id].balance_s / 3600
+             if m.member_id in accounts else None} for m in people]
+    chart = give_receive_svg([(names.get(m.member_id, f"#{m.member_id}"), m.given_s / 3600,
+                               m.received_s / 3600) for m in people[:40]])
+    return render(request, "mutual_aid/ledger.html", {
+        **base, "rec": rec, "rows": rows, "chart": Markup(chart), "org_id": ctx.organisation_id,
+        "problems": ledger.verify(ctx.session, organisation_id=ctx.organisation_id),
+        "shown": min(len(rows), 40)})
 
 
 @router.get("/map")
