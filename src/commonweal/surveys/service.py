@@ -27,7 +27,6 @@ from commonweal.errors import CommonwealError, InputError, NotFoundError, Proble
 from commonweal.registry import service as registry_service
 from commonweal.registry.models import Consent, Member
 from commonweal.registry.vocab import ConsentPurpose
-from commonweal.surveys.instrument import scoring_instrument
 from commonweal.surveys.models import InstrumentSource, Survey, SurveyResponse, SurveyScore
 from commonweal.surveys.schemas import SurveyCreate, SurveyUpdate
 
@@ -266,9 +265,8 @@ def import_responses(
     inst = instrument_of(survey)
     frame = _read(p, fmt, inst, label)
     frame = frame.drop([c for c in frame.columns if not c.strip()])  # R/pandas row-index column
-    scoring = scoring_instrument(survey.instrument_definition, inst, frame, label)
     others = [c for c in frame.columns if c not in inst.item_ids]
-    result = score_responses(scoring, frame, keep=others, file=label)
+    result = score_responses(inst, frame, keep=others, file=label)
     key_col = _pick(frame, respondent_column, RESPONDENT_COLUMNS, label, "respondent")
     time_col = _pick(frame, None, SUBMITTED_COLUMNS, label, "submission time") or next(
         (c for c in frame.columns if c.endswith("_timestamp")), None)
@@ -367,8 +365,7 @@ def score_survey(session: Session, *, organisation_id: int, survey_id: int) -> i
         return 0
     inst = instrument_of(survey)
     try:
-        result = score_responses(scoring_instrument(survey.instrument_definition, inst, frame,
-                                                    "stored answers"), frame)
+        result = score_responses(inst, frame, file="stored answers")
     except CommonwealError as exc:  # stored answers were validated on import: a broken row
         raise InputError(f"survey {survey.id}: stored answers no longer score: {exc.message}",
                          getattr(exc, "problems", None)) from exc

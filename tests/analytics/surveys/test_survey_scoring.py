@@ -105,3 +105,32 @@ def test_vectorised_over_many_respondents():
     keyed = x.astype(float)
     keyed[:, [0, 2, 4]] = 8 - keyed[:, [0, 2, 4]]
     assert np.allclose(s, keyed.mean(axis=1))
+
+
+def test_continuous_items_take_any_number_in_range():
+    """A test score or a visual analogue scale: any finite number from the lowest to the highest
+    option value; reverse keying over that range; bad cells located by row and column."""
+    from commonweal.analytics.surveys import instrument_from_dict, instrument_to_dict
+
+    doc = {
+        "id": "vas", "name": "VAS", "citation": "test",
+        "licence": {"basis": "open-licence", "statement": "test", "text_shipped": False},
+        "response_sets": {"r": [{"value": 0, "label": "none"}, {"value": 10, "label": "worst"}]},
+        "items": [{"id": "pain", "responses": "r", "continuous": True},
+                  {"id": "ease", "responses": "r", "continuous": True, "reverse": True}],
+        "subscales": [{"id": "burden", "items": ["pain", "ease"], "scoring": "mean"}],
+    }
+    inst = instrument_from_dict(doc)
+    assert instrument_from_dict(instrument_to_dict(inst)) == inst  # round trip keeps the flag
+    r = score_responses(inst, pl.DataFrame({"pain": [2.5, 10.0], "ease": [7.25, 0.0]}))
+    # ease is reversed over 0..10: 10 - 7.25 = 2.75; mean(2.5, 2.75) = 2.625
+    assert r.scores["burden"].to_list() == [2.625, 10.0]
+    with pytest.raises(InputError) as exc:
+        score_responses(inst, pl.DataFrame({"pain": [10.5, 3.0], "ease": [1.0, float("inf")]}),
+                        file="vas.csv")
+    where = {(p.row, p.field) for p in exc.value.problems}
+    assert where == {(2, "pain"), (3, "ease")}
+    assert "out of range (allowed: 0..10)" in exc.value.problems[0].message
+    doc["items"][0]["continuous"] = "yes"
+    with pytest.raises(InputError, match="continuous must be true or false"):
+        instrument_from_dict(doc)

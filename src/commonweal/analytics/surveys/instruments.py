@@ -18,6 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from commonweal.errors import NotFoundError, Problem, SpecError
 
 __all__ = [
@@ -50,14 +53,25 @@ class ResponseOption:
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """An item. A Likert item's answer is one of its options' values. A ``continuous`` item (a
+    test score, a visual analogue scale) takes any finite number from its lowest to its highest
+    option value; reverse keying works the same (``min + max - value``)."""
+
     id: str
     text: str | None
     options: tuple[ResponseOption, ...]
     reverse: bool = False
+    continuous: bool = False
 
     @property
     def values(self) -> tuple[int, ...]:
         return tuple(o.value for o in self.options)
+
+    def allows(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Which of the (non-missing) numbers ``x`` are valid answers to this item."""
+        if self.continuous:
+            return np.isfinite(x) & (x >= min(self.values)) & (x <= max(self.values))
+        return np.isin(x, np.array(self.values, dtype=float))
 
     def reversed_value(self, value: float) -> float:
         """Reverse keying: min + max - value over this item's response values."""
@@ -207,7 +221,13 @@ def instrument_from_dict(d: dict[str, Any], where: str = "<dict>") -> Instrument
         if text is not None and not text_shipped:
             raise _err(where, f"item {item_id} has text but the licence says text is not "
                        "shipped", item_id)
-        items.append(Item(item_id, text, opts, bool(raw.get("reverse", False))))
+        continuous = raw.get("continuous", False)
+        if not isinstance(continuous, bool):
+            raise _err(where, f"item {item_id}: continuous must be true or false", item_id)
+        if continuous and len(opts) < 2:
+            raise _err(where, f"item {item_id}: a continuous item needs its lowest and highest "
+                       "value as options", item_id)
+        items.append(Item(item_id, text, opts, bool(raw.get("reverse", False)), continuous))
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise _err(where, "item ids repeat", "items")
@@ -271,6 +291,8 @@ def instrument_to_dict(inst: Instrument) -> dict[str, Any]:
             d["text"] = it.text
         if it.reverse:
             d["reverse"] = True
+        if it.continuous:
+            d["continuous"] = True
         d["options"] = [{"value": o.value, "label": o.label} for o in it.options]
         items.append(d)
     doc["items"] = items

@@ -93,8 +93,8 @@ def _matrix(inst: Instrument, frame: pl.DataFrame, file: str | None) -> np.ndarr
     for it in inst.items:
         s = frame[it.id]
         dt = s.dtype
-        allowed = np.array(it.values, dtype=float)
         shown = f"{min(it.values)}..{max(it.values)}"
+        expected = f"a number in {shown}" if it.continuous else f"one of {shown}"
         if dt == pl.Null:
             cols.append(np.full(frame.height, np.nan))
             continue
@@ -103,7 +103,7 @@ def _matrix(inst: Instrument, frame: pl.DataFrame, file: str | None) -> np.ndarr
             for i, v in enumerate(s.to_list()):
                 if v is None or (isinstance(v, str) and v.strip() == "") or _is_number(v):
                     continue
-                problems.append(Problem(f"{v!r} is not a number (expected one of {shown})",
+                problems.append(Problem(f"{v!r} is not a number (expected {expected})",
                                         file=file, row=i + 2, field=it.id))
             if len(problems) == before:
                 problems.append(Problem(f"column holds {dt} values, not numbers", file=file,
@@ -112,7 +112,7 @@ def _matrix(inst: Instrument, frame: pl.DataFrame, file: str | None) -> np.ndarr
             continue
         x = s.cast(pl.Float64).to_numpy().astype(float, copy=True)
         present = ~np.isnan(x)
-        bad = present & ~np.isin(x, allowed)
+        bad = present & ~it.allows(x)
         for i in np.flatnonzero(bad)[:200]:
             v = x[i]
             text = str(int(v)) if v.is_integer() else str(v)
