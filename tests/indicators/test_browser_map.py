@@ -116,3 +116,70 @@ def test_county_map_draws_every_county_offline(server, tmp_path) -> None:
             browser.close()
     assert blocked == []
     assert errors == []
+
+
+@pytest.fixture
+def ward_server(tmp_path, monkeypatch, tiny_spec):
+    """Three units: two with the organisation's own (Bengaluru) ward shapes, one US county."""
+    from argon2 import PasswordHasher
+
+    from commonweal.indicators import boundaries
+    from commonweal.settings import Settings
+    from commonweal.web.app import create_app
+    from tests.indicators.test_boundaries import WARDS
+
+    monkeypatch.setattr(
+        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    values = tmp_path / "values.csv"
+    values.write_text("fips,name,m_a,m_b\n1001,Ward One,1,10\n1003,Ward Three,2,30\n"
+                      "1005,Barbour,3,20\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    spec, _ = runs.resolve_spec(str(tiny_spec))
+    long, names = svc.read_values_file(values, unit="fips", columns=["m_a", "m_b"],
+                                       name_column="name", unit_width=5)
+    with transaction(factory) as s:
+        org = reg.create_organisation(s, name="Ward Planning")
+        user = auth_service.create_user(s, email=EMAIL, display_name="Pat", password=PASSWORD)
+        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id, role=Role.researcher)
+        svc.load_values(s, organisation_id=org.id, long=long, period="2018", names=names)
+        run = runs.run_index(s, organisation_id=org.id, spec_ref=str(tiny_spec), period="2018")
+        boundaries.store_boundaries(s, organisation_id=org.id, name="wards", features=(
+            boundaries.parse_boundaries(WARDS, code_property="ward", name_property="label")))
+        ids = {"org": org.id, "run": run.id}
+    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
+    with live_server(app) as base:
+        yield base, ids
+    engine.dispose()
+
+
+def test_own_boundaries_are_drawn(ward_server) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = ward_server
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route, request: route.abort()
+                       if urlsplit(request.url).hostname not in LOCAL_HOSTS else route.continue_())
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.goto(f"{base}/o/{ids['org']}/indicators/runs/{ids['run']}")
+            expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
+            assert page.locator("#county-map").get_attribute("data-map-ready") == "3"
+            assert page.locator("#county-map path.leaflet-interactive").count() == 3
+            expect(page.locator("#map-status")).to_have_text("3 areas drawn.")
+        finally:
+            browser.close()
+    assert errors == []

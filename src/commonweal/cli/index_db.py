@@ -115,6 +115,41 @@ def load_geographies_cmd(
         console.print(f"{new} geographies created, {updated} updated", highlight=False)
 
 
+@app.command("boundaries")
+@friendly_errors
+def boundaries_cmd(
+    ctx: typer.Context,
+    geojson: Path = typer.Argument(..., help="GeoJSON FeatureCollection (longitude/latitude)."),
+    name: str = typer.Option(..., "--name", help="Name of the boundary set (e.g. wards)."),
+    code_property: str = typer.Option("code", "--code-property",
+                                      help="Feature property holding the geography code."),
+    name_property: str = typer.Option("name", "--name-property",
+                                      help="Feature property holding the area's name."),
+    org: Optional[str] = _ORG,  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Store your own map boundaries (wards, districts, villages): index maps draw them."""
+    import json
+
+    from commonweal.errors import InputError
+    from commonweal.indicators import boundaries
+
+    try:
+        doc = json.loads(geojson.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{geojson.name} cannot be read as JSON: {exc}") from exc
+    features = boundaries.parse_boundaries(doc, code_property=code_property,
+                                           name_property=name_property, file=geojson.name)
+    with transaction(open_db(settings_from_ctx(ctx))) as s:
+        o = resolve_org(s, org, create=True)
+        bs = boundaries.store_boundaries(s, organisation_id=o.id, name=name, features=features)
+        out = {"name": bs.name, "n_features": bs.n_features}
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"boundary set {out['name']!r}: {out['n_features']} areas", highlight=False)
+
+
 def _run_doc(run: object) -> dict[str, object]:
     from commonweal.indicators.schemas import RunRead
 

@@ -15,6 +15,8 @@ are unique by code *within* an organisation, so two organisations may both hold 
   output column of the spec (theme scores, indicator percentiles, flags) as JSON.
 - ``index_uncertainty``: run x geography: Monte-Carlo rank distribution (nominal, median, 5th and
   95th percentile, mean absolute shift). The analysis parameters live on the run.
+- ``boundary_set``: an organisation's own map boundaries (wards, districts, villages...): a named
+  set of GeoJSON geometries keyed by geography code, drawn instead of the bundled US counties.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from commonweal.db.base import Base, TenantMixin, TimestampMixin
 from commonweal.db.base import str_enum as _enum
 
 __all__ = [
+    "BoundarySet",
     "Domain",
     "Geography",
     "GeographyLevel",
@@ -76,6 +79,18 @@ class RunStatus(StrEnum):
     done = "done"
     failed = "failed"
 
+
+
+class BoundarySet(TenantMixin, TimestampMixin, Base):
+    """Map boundaries of an organisation: ``features`` maps a geography code to
+    ``{"name": ..., "geometry": <GeoJSON Polygon or MultiPolygon, EPSG:4326>}``."""
+
+    __tablename__ = "boundary_set"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    n_features: Mapped[int] = mapped_column(Integer)
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class Geography(TenantMixin, TimestampMixin, Base):

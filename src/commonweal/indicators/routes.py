@@ -7,17 +7,19 @@ organisation; writes are audited.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
 from commonweal.auth.policy import Permission
 from commonweal.errors import InputError
-from commonweal.indicators import runs
+from commonweal.indicators import boundaries, runs
 from commonweal.indicators import service as svc
 from commonweal.indicators.schemas import (
     GeographyRead,
@@ -297,8 +299,54 @@ def map_data(run_id: int, ctx: Read) -> dict[str, Any]:
     return runs.map_data(ctx.session, organisation_id=ctx.organisation_id, run_id=run_id)
 
 
+@router.get("/index-runs/{run_id}/map.geojson")
 @router.get("/index-runs/{run_id}/counties.geojson")
 def run_geojson(run_id: int, ctx: Read) -> JSONResponse:
-    """The run's results joined to the bundled US county boundaries (GeoJSON, EPSG:4326)."""
+    """The run's results joined to boundaries (GeoJSON, EPSG:4326): the organisation's own
+    boundary sets first, else the bundled US counties (``counties.geojson`` is the old name)."""
     doc = runs.run_geojson(ctx.session, organisation_id=ctx.organisation_id, run_id=run_id)
     return JSONResponse(doc, media_type="application/geo+json")
+
+
+# boundaries -----------------------------------------------------------------------------------
+BoundaryName = Annotated[str, PathParam(min_length=1, max_length=100, pattern=r"^[\w .()-]+$")]
+Prop = Annotated[str, Query(min_length=1, max_length=100)]
+
+
+@router.get("/boundaries")
+def list_boundary_sets(ctx: Read) -> list[dict[str, Any]]:
+    """The organisation's own boundary sets (name, number of features, last update)."""
+    return boundaries.list_boundaries(ctx.session, organisation_id=ctx.organisation_id)
+
+
+@router.put("/boundaries/{name}", status_code=201)
+def put_boundary_set(name: BoundaryName, file: UploadFile, ctx: Manage,
+                     code_property: Prop = "code", name_property: Prop = "name"
+                     ) -> dict[str, Any]:
+    """Upload (or replace) a boundary set: a GeoJSON FeatureCollection of Polygons or
+    MultiPolygons in longitude/latitude, each naming its geography code in ``code_property``
+    (or as its ``id``). Every feature is checked; a bad one stores nothing."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    label = PurePath(file.filename or "boundaries.geojson").name
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{label} is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{label} is not JSON: {exc}") from exc
+    features = boundaries.parse_boundaries(doc, code_property=code_property,
+                                           name_property=name_property, file=label)
+    bs = boundaries.store_boundaries(ctx.session, organisation_id=ctx.organisation_id, name=name,
+                                     features=features)
+    ctx.audit("import", "boundary_set", [bs.id], detail=f"{bs.n_features} features")
+    ctx.session.commit()
+    return {"id": bs.id, "name": bs.name, "n_features": bs.n_features}
+
+
+@router.delete("/boundaries/{name}", status_code=204)
+def delete_boundary_set(name: BoundaryName, ctx: Manage) -> Response:
+    boundaries.delete_boundaries(ctx.session, organisation_id=ctx.organisation_id, name=name)
+    ctx.audit("delete", "boundary_set", [], detail=name)
+    ctx.session.commit()
+    return Response(status_code=204)
+

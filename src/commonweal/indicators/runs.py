@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from commonweal.analytics.indicators import IndexSpec, parse_spec
 from commonweal.errors import InputError, NotFoundError, Problem, SpecError
 from commonweal.exec import Executor
-from commonweal.indicators.boundaries import county_features
+from commonweal.indicators.boundaries import boundary_shapes, county_features
 from commonweal.indicators.models import (
     Geography,
     IndexResult,
@@ -404,15 +404,20 @@ def map_data(session: Session, *, organisation_id: int, run_id: int) -> dict[str
 
 
 def run_geojson(session: Session, *, organisation_id: int, run_id: int) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of the run's results joined to the bundled US county
-    boundaries by 5-digit FIPS; units that are not counties are left out (counted in
-    ``unmatched``)."""
+    """A GeoJSON FeatureCollection of the run's results joined to boundaries by code: the
+    organisation's own boundary sets first, else the bundled US counties (5-digit FIPS). Units
+    with no shape in either are left out (counted in ``unmatched``)."""
     data = map_data(session, organisation_id=organisation_id, run_id=run_id)
-    shapes = county_features()
+    own = boundary_shapes(session, organisation_id=organisation_id)
+    counties = county_features()
     feats = []
-    unmatched = 0
+    unmatched = n_own = 0
     for code, (score, rank, pct, name) in sorted(data["units"].items()):
-        shape = shapes.get(code)
+        shape = own.get(code)
+        if shape is not None:
+            n_own += 1
+        else:
+            shape = counties.get(code)
         if shape is None:
             unmatched += 1
             continue
@@ -423,22 +428,30 @@ def run_geojson(session: Session, *, organisation_id: int, run_id: int) -> dict[
                 "geometry": shape["geometry"],
                 "properties": {
                     "fips": code,
-                    "name": name,
+                    "code": code,
+                    "name": name or shape.get("name"),
                     "score": score,
                     "rank": rank,
                     "percentile": pct,
                 },
             }
         )
+    sources = []
+    if n_own:
+        sources.append(f"the organisation's own boundary sets ({n_own} units)")
+    if len(feats) > n_own:
+        sources.append("US Census Bureau cartographic boundaries 2017 (1:10m) via us-atlas 3.0.1")
     return {
         "type": "FeatureCollection",
         "features": feats,
         "properties": {
             "run": data["run"],
             "spec": data["spec"],
+            "title": data["title"],
             "period": data["period"],
             "index_column": data["index_column"],
+            "n_units": data["n_units"],
             "unmatched": unmatched,
-            "boundaries": "US Census Bureau cartographic boundaries 2017 (1:10m) via us-atlas 3.0.1",
+            "boundaries": "; ".join(sources),
         },
     }

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from commonweal.auth.policy import Permission
-from commonweal.indicators import runs
+from commonweal.indicators import boundaries, runs
 from commonweal.indicators import service as svc
 from commonweal.registry import service as reg
 from commonweal.web.deps import OrgContext, require
@@ -105,5 +105,7 @@ def run_page(request: Request, run_id: int, ctx: Reader) -> Response:
             "top": top,
             "plot": rank_plot(unstable, run.n_units) if n_unc else None,
             "api": api,
+            "own_boundaries": [b["name"] for b in boundaries.list_boundaries(
+                ctx.session, organisation_id=ctx.organisation_id)],
         },
     )

@@ -1,6 +1,7 @@
-// County choropleth of an index run: Leaflet on the bundled us-atlas TopoJSON (no tiles), scores
-// from the run's map-data endpoint, five quantile classes, a legend, hover and click for the
-// county's name and score. Sets data-map-ready="<number of counties drawn>" when done.
+// Choropleth of an index run: Leaflet (no tiles) on the bundled us-atlas TopoJSON with scores from
+// the run's map-data endpoint or, when the organisation has its own boundaries (data-geojson), on
+// the run's GeoJSON (own shapes first, US counties else); five quantile classes, a legend, hover
+// and click for the unit's name and score. Sets data-map-ready="<number of areas drawn>" when done.
 "use strict";
 
 (function () {
@@ -55,29 +56,56 @@
     return ctl;
   }
 
-  async function draw() {
+  async function load() {
+    // own boundaries: one GeoJSON with the scores in its properties
+    if (el.dataset.geojson) {
+      const r = await fetch(el.dataset.geojson, { credentials: "same-origin" });
+      if (!r.ok) { return null; }
+      const doc = await r.json();
+      const units = {};
+      doc.features.forEach(function (f) {
+        const p = f.properties;
+        units[f.id] = [p.score, p.rank, p.percentile, p.name];
+      });
+      const meta = doc.properties;
+      return { features: doc, units: units, unmatched: meta.unmatched, kind: "areas",
+               data: { title: meta.title, period: meta.period, index_column: meta.index_column,
+                       n_units: meta.n_units } };
+    }
     const [topoResponse, scoreResponse] = await Promise.all([
       fetch(el.dataset.topology, { credentials: "same-origin" }),
       fetch(el.dataset.scores, { credentials: "same-origin", headers: { Accept: "application/json" } }),
     ]);
-    if (!topoResponse.ok || !scoreResponse.ok) {
+    if (!topoResponse.ok || !scoreResponse.ok) { return null; }
+    const topo = await topoResponse.json();
+    const data = await scoreResponse.json();
+    return { features: topojson.feature(topo, topo.objects.counties), topo: topo, units: data.units,
+             data: data, kind: "counties" };
+  }
+
+  async function draw() {
+    const loaded = await load();
+    if (loaded === null) {
       status.textContent = "The map could not be loaded.";
       return;
     }
-    const topo = await topoResponse.json();
-    const data = await scoreResponse.json();
-    const units = data.units;
+    const data = loaded.data;
+    const units = loaded.units;
+    const topo = loaded.topo;
     const values = Object.values(units).map((u) => u[0]).filter((s) => s !== null);
     const breaks = quantileBreaks(values, COLOURS.length);
 
-    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25, minZoom: 2, maxZoom: 10 });
-    map.fitBounds([[24.5, -124.8], [49.4, -66.9]]);  // the contiguous states; pan for AK, HI, PR
-    const counties = topojson.feature(topo, topo.objects.counties);
+    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25, minZoom: 2, maxZoom: 14 });
+    if (loaded.kind === "counties") {
+      map.fitBounds([[24.5, -124.8], [49.4, -66.9]]);  // the contiguous states; pan for AK, HI, PR
+    }
+    const counties = loaded.features;
     let drawn = 0;
     const info = panel("topright");
     info.addTo(map);
     const infoEl = info.getContainer();
-    infoEl.appendChild(box([data.title + ", " + data.period, "Hover over a county"]));
+    infoEl.appendChild(box([data.title + ", " + data.period,
+                            "Hover over " + (loaded.kind === "counties" ? "a county" : "an area")]));
 
     function describe(feature) {
       const u = units[feature.id];
@@ -106,7 +134,8 @@
         lyr.bindPopup(() => box(describe(feature)));
       },
     }).addTo(map);
-    if (topo.objects.states) {
+    if (loaded.kind !== "counties" && drawn > 0) { map.fitBounds(layer.getBounds(), { padding: [8, 8] }); }
+    if (topo && topo.objects.states) {
       L.geoJSON(topojson.mesh(topo, topo.objects.states, (a, b) => a !== b), {
         style: { color: "#555555", weight: 0.8, fill: false, interactive: false },
         interactive: false,
@@ -136,9 +165,9 @@
       lg.appendChild(row);
     });
 
-    const missing = Object.keys(units).length - drawn;
-    status.textContent = drawn + " counties drawn" +
-      (missing > 0 ? "; " + missing + " units of the run are not US counties of the boundary file" : "") + ".";
+    const missing = loaded.kind === "counties" ? Object.keys(units).length - drawn : loaded.unmatched;
+    status.textContent = drawn + " " + loaded.kind + " drawn" +
+      (missing > 0 ? "; " + missing + " units of the run have no boundary" : "") + ".";
     el.dataset.mapReady = String(drawn);
   }
 
