@@ -169,3 +169,42 @@ def test_long_parquet_import_with_margins_of_error(world) -> None:
         ("2021", 13.9, 0.2),
         ("2022", 13.2, 0.3),
     ]
+
+
+def test_uncertainty_jobs_run_in_the_worker(world, tiny_spec) -> None:
+    """A queued analysis answers 202 at once; `commonweal worker` computes it; a bad request is
+    recorded as failed with its reason (not retried for ever)."""
+    import threading
+
+    from commonweal.checkins.worker import run_worker
+    from commonweal.clock import SYSTEM_CLOCK
+    from commonweal.notify.base import InMemoryNotifier
+
+    client, api = _client(world)
+    client.post(f"{api}/indicator-values/import", params={"format": "tracr"},
+                files={"file": ("tracr.csv", TRACR)})
+    run = client.post(f"{api}/index-runs", json={"spec_toml": tiny_spec.read_text(),
+                                                 "period": "2018"}).json()
+    r = client.post(f"{api}/index-runs/{run['id']}/uncertainty-jobs",
+                    json={"n_draws": 5000, "seed": 3, "normalisations": ["spec", "zscore"]})
+    assert r.status_code == 202, r.text
+    assert r.json()["uncertainty"]["job"]["status"] == "queued"
+    page = client.get(f"/o/{world.org_a}/indicators/runs/{run['id']}",
+                      headers={"accept": "text/html"})
+    assert 'data-status="queued"' in page.text
+    run_worker(world.factory, InMemoryNotifier(), SYSTEM_CLOCK, threading.Event(), once=True)
+    done = client.get(f"{api}/index-runs/{run['id']}").json()
+    assert done["uncertainty"]["job"]["status"] == "done"
+    assert done["uncertainty"]["n_draws"] == 5000
+    assert client.get(f"{api}/index-runs/{run['id']}/uncertainty").json()["total"] == 3
+    # a bad alternative: the job fails with the reason, the earlier analysis stays
+    r = client.post(f"{api}/index-runs/{run['id']}/uncertainty-jobs",
+                    json={"n_draws": 10, "normalisations": ["astrology"]})
+    assert r.status_code == 202
+    run_worker(world.factory, InMemoryNotifier(), SYSTEM_CLOCK, threading.Event(), once=True)
+    failed = client.get(f"{api}/index-runs/{run['id']}").json()["uncertainty"]
+    assert failed["job"]["status"] == "failed" and "astrology" in failed["job"]["error"]
+    assert failed["n_draws"] == 5000
+    assert client.get(f"{api}/index-runs/{run['id']}/uncertainty").json()["total"] == 3
+    assert client.post(f"{api}/index-runs/{run['id']}/uncertainty-jobs",
+                       json={"n_draws": 20_001}).status_code == 422

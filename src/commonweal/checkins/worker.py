@@ -99,6 +99,11 @@ def _handle(session: Session, item: WorkItem, now: dt.datetime) -> str:
         return service.mark_missed(session, checkin_id=item.ref_id, due_at=item.due_at, now=now)
     if item.kind == "escalate":
         return run_tier(session, alert_id=item.ref_id, tier=int(item.arg or 0), now=now)
+    if item.kind == "index_uncertainty":
+        from commonweal.indicators.runs import run_uncertainty_job  # SciPy/polars: on first use
+
+        return run_uncertainty_job(session, organisation_id=item.organisation_id,
+                                   run_id=item.ref_id, now=now)
     if item.kind == "safety_reminder":
         return safety.send_reminders(session, check_id=item.ref_id, round_no=int(item.arg or 1),
                                      now=now)

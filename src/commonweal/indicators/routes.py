@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
@@ -29,10 +29,11 @@ from commonweal.indicators.schemas import (
     RunCreate,
     RunRead,
     UncertaintyCreate,
+    UncertaintyJobCreate,
     UncertaintyRead,
     ValueRead,
 )
-from commonweal.web.deps import OrgContext, require
+from commonweal.web.deps import OrgContext, clock_of, require
 
 __all__ = ["MAX_UPLOAD_BYTES", "router"]
 
@@ -275,6 +276,19 @@ def create_uncertainty(run_id: int, body: UncertaintyCreate, ctx: Manage) -> Run
         seed=body.seed,
     )
     ctx.audit("uncertainty", "index_run", [run.id], detail=f"{body.n_draws} draws")
+    return RunRead.model_validate(run)
+
+
+@router.post("/index-runs/{run_id}/uncertainty-jobs", response_model=RunRead, status_code=202)
+def queue_uncertainty(run_id: int, body: UncertaintyJobCreate, ctx: Manage,
+                      request: Request) -> RunRead:
+    """Queue the analysis for ``commonweal worker`` (answers at once; the run's
+    ``uncertainty.job.status`` goes from queued to done, or failed with the reason)."""
+    run = runs.queue_uncertainty(ctx.session, organisation_id=ctx.organisation_id, run_id=run_id,
+                                 request=body.model_dump(mode="json"),
+                                 now=clock_of(request).now())
+    ctx.audit("uncertainty", "index_run", [run.id], detail=f"queued, {body.n_draws} draws")
+    ctx.session.commit()
     return RunRead.model_validate(run)
 
 

@@ -9,6 +9,7 @@ and stores what they return, one transaction per call.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import tomllib
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.indicators import IndexSpec, parse_spec
-from commonweal.errors import InputError, NotFoundError, Problem, SpecError
+from commonweal.errors import CommonwealError, InputError, NotFoundError, Problem, SpecError
 from commonweal.exec import Executor
 from commonweal.indicators.boundaries import boundary_shapes, county_features
 from commonweal.indicators.models import (
@@ -300,6 +301,57 @@ def run_uncertainty_for(
     run.uncertainty = summary
     session.flush()
     return run
+
+
+JOB_MAX_DRAWS = 20_000
+
+
+def queue_uncertainty(session: Session, *, organisation_id: int, run_id: int,
+                      request: dict[str, Any], now: dt.datetime) -> IndexRun:
+    """Queue a rank-uncertainty analysis for ``commonweal worker`` (a durable work row, written
+    in this transaction): big analyses run outside the web request. ``request`` holds
+    ``n_draws``, ``seed`` and the alternatives (as in :class:`UncertaintyCreate`)."""
+    from commonweal.checkins.queue import enqueue
+
+    run = get_run_or_raise(session, organisation_id=organisation_id, run_id=run_id)
+    job = {"status": "queued", "requested": request, "queued_at": now.isoformat()}
+    run.uncertainty = {**(run.uncertainty or {}), "job": job}
+    enqueue(session, organisation_id=organisation_id,
+            key=f"index_uncertainty:{run.id}:{now.isoformat()}", kind="index_uncertainty",
+            ref_id=run.id, due_at=now)
+    session.flush()
+    return run
+
+
+def run_uncertainty_job(session: Session, *, organisation_id: int, run_id: int,
+                        now: dt.datetime) -> str:
+    """Work handler: run the queued analysis of a run and record how it went on the run
+    (``uncertainty.job.status`` done or failed, with the reason)."""
+    from commonweal.analytics.indicators import Alternatives
+
+    run = session.get(IndexRun, run_id)
+    if run is None or run.organisation_id != organisation_id:
+        return "run deleted"
+    job = dict((run.uncertainty or {}).get("job") or {})
+    if job.get("status") != "queued":
+        return "nothing queued"
+    req = job.get("requested", {})
+    try:
+        with session.begin_nested():
+            alt = Alternatives(tuple(req.get("normalisations", ())),
+                               tuple(req.get("imputations", ())),
+                               tuple(req.get("aggregations", ())),
+                               req.get("weight_concentration"))
+            run_uncertainty_for(session, organisation_id=organisation_id, run_id=run_id,
+                                alternatives=alt, n_draws=int(req.get("n_draws", 1000)),
+                                seed=int(req.get("seed", 0)))
+    except CommonwealError as exc:  # bad alternatives, values gone: say why, do not retry
+        job.update(status="failed", finished_at=now.isoformat(), error=exc.message[:500])
+        run.uncertainty = {**(run.uncertainty or {}), "job": job}
+        return f"failed: {exc.message[:200]}"
+    job.update(status="done", finished_at=now.isoformat())
+    run.uncertainty = {**(run.uncertainty or {}), "job": job}
+    return "done"
 
 
 def list_uncertainty(

@@ -120,6 +120,12 @@ class UncertaintyCreate(_In):
     weight_concentration: float | None = Field(default=None, gt=0)
 
 
+class UncertaintyJobCreate(UncertaintyCreate):
+    """The same analysis run by ``commonweal worker`` outside the request (up to 20,000 draws)."""
+
+    n_draws: int = Field(default=1000, ge=1, le=20_000)
+
+
 class UncertaintyRead(_Out):
     code: str
     name: str
