@@ -424,15 +424,18 @@ async def _link_write(request: Request, path: str, token: str, body: BaseModel, 
 
 @public_router.post("/respond")
 async def respond(request: Request, body: LinkAnswerIn, key: IdemKey = None) -> Response:
-    return await _link_write(request, "/respond", body.token, body, key, lambda session, now: answer_by_link(
-        session, body.token, Answer(body.answer), now, help_category=body.help_category,
-        code=body.code))
+    def work(session: Session, now: dt.datetime) -> dict[str, Any]:
+        return answer_by_link(session, body.token, Answer(body.answer), now,
+                              help_category=body.help_category, code=body.code)
+    return await _link_write(request, "/respond", body.token, body, key, work)
 
 
 @public_router.post("/safe")
 async def safe(request: Request, body: LinkSafetyIn, key: IdemKey = None) -> Response:
-    return await _link_write(request, "/safe", body.token, body, key, lambda session, now: mark_by_link(
-        session, body.token, SafetyStatus(body.status), now, help_category=body.help_category))
+    def work(session: Session, now: dt.datetime) -> dict[str, Any]:
+        return mark_by_link(session, body.token, SafetyStatus(body.status), now,
+                            help_category=body.help_category)
+    return await _link_write(request, "/safe", body.token, body, key, work)
 
 
 class LinkAckIn(BaseModel):
