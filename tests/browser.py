@@ -62,3 +62,50 @@ def live_server(app: Any, *, start_timeout: float = 30) -> Iterator[str]:
         srv.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def offline_browser(*, width: int = 1280, height: int = 900
+                    ) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """Debian Chromium with one browser context; yields ``(context, blocked, errors)``.
+
+    Every request to a host other than this machine is aborted and listed in ``blocked`` (the
+    pages must work offline); console errors and uncaught page errors of every page of the context
+    are listed in ``errors``.
+    """
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def guard(route: Any, request: Any) -> None:
+        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
+            blocked.append(request.url)
+            route.abort()
+            return
+        route.continue_()
+
+    def watch(page: Any) -> None:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.route("**/*", guard)
+            context.on("page", watch)
+            yield context, blocked, errors
+        finally:
+            browser.close()
+
+
+def log_in(page: Any, base: str, email: str, password: str) -> None:
+    """Log in through the login form, as a person does."""
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -26,7 +25,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
+from tests.browser import browser_marks, live_server, log_in, offline_browser
 from tests.checkins.conftest import drain
 
 pytestmark = browser_marks
@@ -85,54 +84,32 @@ def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_acknowledge_an_alert_and_watch_the_safety_board(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, ids = server
-    blocked: list[str] = []
-    errors: list[str] = []
     shots = Path(os.environ.get("COMMONWEAL_SHOTS", tmp_path))
+    with offline_browser() as (context, blocked, errors):
+        page = context.new_page()
+        log_in(page, base, EMAIL, PASSWORD)
+        page.goto(f"{base}/o/{ids['org']}/checkins")
+        row = page.locator("#alerts tbody tr").first
+        expect(row).to_contain_text("Ada Okafor")
+        expect(row).to_contain_text("missed")
+        page.screenshot(path=str(shots / "checkins-today.png"), full_page=True)
+        row.get_by_role("button", name="Acknowledge").click()
+        expect(page.locator("#alerts tbody tr").first).to_contain_text("acknowledged")
+        expect(page.get_by_role("status")).to_contain_text("You own this alert")
 
-    def guard(route, request) -> None:  # type: ignore[no-untyped-def]
-        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
-            blocked.append(request.url)
-            route.abort()
-            return
-        route.continue_()
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.goto(f"{base}/o/{ids['org']}/checkins")
-            row = page.locator("#alerts tbody tr").first
-            expect(row).to_contain_text("Ada Okafor")
-            expect(row).to_contain_text("missed")
-            page.screenshot(path=str(shots / "checkins-today.png"), full_page=True)
-            row.get_by_role("button", name="Acknowledge").click()
-            expect(page.locator("#alerts tbody tr").first).to_contain_text("acknowledged")
-            expect(page.get_by_role("status")).to_contain_text("You own this alert")
-
-            page.goto(f"{base}/o/{ids['org']}/checkins/safety/{ids['check']}")
-            expect(page.locator('[data-count="no_answer"]')).to_have_text("3")
-            # Cai answers through the single-use link in another tab; the board updates by itself
-            other = context.new_page()
-            other.goto(f"{base}/safe?t={ids['token']}")
-            other.get_by_role("button", name="I am safe").click()
-            expect(other.get_by_role("status")).to_contain_text("marked safe")
-            expect(page.locator('[data-count="safe"]')).to_have_text("1", timeout=10_000)
-            expect(page.locator('[data-count="no_answer"]')).to_have_text("2")
-            page.screenshot(path=str(shots / "checkins-safety-board.png"), full_page=True)
-            assert blocked == [], blocked
-            assert errors == [], errors
-        finally:
-            browser.close()
+        page.goto(f"{base}/o/{ids['org']}/checkins/safety/{ids['check']}")
+        expect(page.locator('[data-count="no_answer"]')).to_have_text("3")
+        # Cai answers through the single-use link in another tab; the board updates by itself
+        other = context.new_page()
+        other.goto(f"{base}/safe?t={ids['token']}")
+        other.get_by_role("button", name="I am safe").click()
+        expect(other.get_by_role("status")).to_contain_text("marked safe")
+        expect(page.locator('[data-count="safe"]')).to_have_text("1", timeout=10_000)
+        expect(page.locator('[data-count="no_answer"]')).to_have_text("2")
+        page.screenshot(path=str(shots / "checkins-safety-board.png"), full_page=True)
+    assert blocked == [], blocked
+    assert errors == [], errors
     print(f"screenshots in {shots}")

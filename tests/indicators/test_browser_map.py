@@ -4,8 +4,6 @@ bundled boundaries -- no request leaves this server and nothing is logged as an 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from commonweal.analytics.indicators import Alternatives
@@ -16,7 +14,7 @@ from commonweal.db.models import Base
 from commonweal.indicators import runs
 from commonweal.indicators import service as svc
 from commonweal.registry import service as reg
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
+from tests.browser import browser_marks, live_server, log_in, offline_browser
 from tests.helpers import shared_data
 
 pytestmark = browser_marks
@@ -67,53 +65,30 @@ def server(tmp_path, monkeypatch):
 
 
 def test_county_map_draws_every_county_offline(server, tmp_path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, ids = server
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def guard(route, request) -> None:
-        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
-            blocked.append(request.url)
-            route.abort()
-            return
-        route.continue_()
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.goto(f"{base}/o/{ids['org']}")
-            page.get_by_role("link", name="Indicators and indices").click()
-            page.get_by_role("link", name="CDC/ATSDR SVI 2018, county").click()
-            expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
-            assert page.locator("#county-map").get_attribute("data-map-ready") == "3142"
-            paths = page.locator("#county-map path.leaflet-interactive")
-            assert paths.count() == 3142
-            expect(page.locator("#map-status")).to_have_text("3142 counties drawn.")
-            legend = page.locator("#county-map .map-panel").last
-            expect(legend).to_contain_text("RPL_THEMES (quintiles)")
-            expect(legend).to_contain_text("missing")
-            # hover a county: its name and score appear in the info panel
-            paths.nth(1500).hover(force=True)
-            info = page.locator("#county-map .map-panel").first
-            expect(info).to_contain_text("RPL_THEMES: ")
-            expect(info).to_contain_text("rank ")
-            assert page.locator("svg.rank-plot circle").count() == 25
-            page.screenshot(path=str(tmp_path / "county-map.png"), full_page=True)
-        finally:
-            browser.close()
+    with offline_browser(height=1000) as (context, blocked, errors):
+        page = context.new_page()
+        log_in(page, base, EMAIL, PASSWORD)
+        page.goto(f"{base}/o/{ids['org']}")
+        page.get_by_role("link", name="Indicators and indices").click()
+        page.get_by_role("link", name="CDC/ATSDR SVI 2018, county").click()
+        expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
+        assert page.locator("#county-map").get_attribute("data-map-ready") == "3142"
+        paths = page.locator("#county-map path.leaflet-interactive")
+        assert paths.count() == 3142
+        expect(page.locator("#map-status")).to_have_text("3142 counties drawn.")
+        legend = page.locator("#county-map .map-panel").last
+        expect(legend).to_contain_text("RPL_THEMES (quintiles)")
+        expect(legend).to_contain_text("missing")
+        # hover a county: its name and score appear in the info panel
+        paths.nth(1500).hover(force=True)
+        info = page.locator("#county-map .map-panel").first
+        expect(info).to_contain_text("RPL_THEMES: ")
+        expect(info).to_contain_text("rank ")
+        assert page.locator("svg.rank-plot circle").count() == 25
+        page.screenshot(path=str(tmp_path / "county-map.png"), full_page=True)
     assert blocked == []
     assert errors == []
 
@@ -157,29 +132,16 @@ def ward_server(tmp_path, monkeypatch, tiny_spec):
 
 
 def test_own_boundaries_are_drawn(ward_server) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, ids = ward_server
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.route("**/*", lambda route, request: route.abort()
-                       if urlsplit(request.url).hostname not in LOCAL_HOSTS else route.continue_())
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.goto(f"{base}/o/{ids['org']}/indicators/runs/{ids['run']}")
-            expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
-            assert page.locator("#county-map").get_attribute("data-map-ready") == "3"
-            assert page.locator("#county-map path.leaflet-interactive").count() == 3
-            expect(page.locator("#map-status")).to_have_text("3 areas drawn.")
-        finally:
-            browser.close()
+    with offline_browser() as (context, blocked, errors):
+        page = context.new_page()
+        log_in(page, base, EMAIL, PASSWORD)
+        page.goto(f"{base}/o/{ids['org']}/indicators/runs/{ids['run']}")
+        expect(page.locator("#county-map[data-map-ready]")).to_have_count(1, timeout=30_000)
+        assert page.locator("#county-map").get_attribute("data-map-ready") == "3"
+        assert page.locator("#county-map path.leaflet-interactive").count() == 3
+        expect(page.locator("#map-status")).to_have_text("3 areas drawn.")
+    assert blocked == []
     assert errors == []

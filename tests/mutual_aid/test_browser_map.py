@@ -9,7 +9,6 @@ matched volunteer sees the address on "my claims". Screenshots go to the test's 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -26,7 +25,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
+from tests.browser import browser_marks, live_server, log_in, offline_browser
 
 pytestmark = browser_marks
 
@@ -108,95 +107,72 @@ def server(tmp_path, monkeypatch):
 
 
 def _login(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, base, email, PASSWORD)
     page.wait_for_url(lambda u: "/login" not in u)
 
 
 def test_crisis_map_and_dispatch_in_the_browser(server, tmp_path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, ids = server
     aid = f"{base}/o/{ids['org']}/c/{ids['community']}/aid"
-    blocked: list[str] = []
-    errors: list[str] = []
+    with offline_browser() as (context, blocked, errors):
+        page = context.new_page()
+        _login(page, base, "coord@example.org")
 
-    def guard(route, request) -> None:
-        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
-            blocked.append(request.url)
-            route.abort()
-            return
-        route.continue_()
+        page.goto(aid + "/map")
+        the_map = page.locator("#crisis-map")
+        expect(the_map).to_have_attribute("data-ready", "true")
+        expect(the_map).to_have_attribute("data-markers", "4")  # the unlocated one is listed
+        expect(page.locator("#map-count")).to_have_text("4 report(s) on the map")
+        expect(page.locator(".leaflet-container")).to_be_visible()
+        # clustering: the three reports a few metres apart draw as one cluster of 3
+        expect(page.locator(".marker-cluster").first).to_be_visible()
+        expect(page.locator(".marker-cluster", has_text="3")).to_have_count(1)
+        assert page.locator(".leaflet-tile").count() == 0  # no tiles at all
+        page.screenshot(path=str(tmp_path / "crisis-map.png"), full_page=True)
+        # a filter reloads the markers and the export links follow it
+        page.locator("#f-sev").select_option("4")
+        expect(the_map).to_have_attribute("data-markers", "2")
+        href = page.locator("#export-hxl").get_attribute("href")
+        assert "hxl=true" in href and "min_severity=4" in href
+        response = page.request.get(base + href)
+        assert response.ok and "#geo+lat" in response.text()
+        assert response.text().count("\n") == 2 + 2  # header, hashtags, two reports
+        expect(page.locator("table.list tbody tr")).to_have_count(5)
+        # report from the page: a click on the map places it, the marker appears
+        page.locator("#f-sev").select_option("")
+        expect(the_map).to_have_attribute("data-markers", "4")
+        the_map.click(position={"x": 300, "y": 200})
+        assert page.locator("#r-lat").input_value() != ""
+        page.get_by_label("What is happening?").fill("Gas smell near school")
+        page.get_by_role("button", name="Send report").click()
+        expect(page.locator("#report-message")).to_contain_text("sent")
+        expect(the_map).to_have_attribute("data-markers", "5")
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            _login(page, base, "coord@example.org")
+        # the dispatcher asks for suggestions and accepts the one shown, with its reasons
+        page.goto(aid + "/dispatch")
+        page.locator("#run-matching").click()
+        card = page.locator("#suggestions li").first
+        expect(card).to_contain_text("km away")
+        expect(page.locator("#vs-greedy")).to_contain_text("Needs met: 1 of 1")
+        card.get_by_role("button", name="Accept").click()
+        expect(page.locator("#suggestions li").first).to_contain_text("accepted")
+        page.screenshot(path=str(tmp_path / "dispatch.png"), full_page=True)
 
-            page.goto(aid + "/map")
-            the_map = page.locator("#crisis-map")
-            expect(the_map).to_have_attribute("data-ready", "true")
-            expect(the_map).to_have_attribute("data-markers", "4")  # the unlocated one is listed
-            expect(page.locator("#map-count")).to_have_text("4 report(s) on the map")
-            expect(page.locator(".leaflet-container")).to_be_visible()
-            # clustering: the three reports a few metres apart draw as one cluster of 3
-            expect(page.locator(".marker-cluster").first).to_be_visible()
-            expect(page.locator(".marker-cluster", has_text="3")).to_have_count(1)
-            assert page.locator(".leaflet-tile").count() == 0  # no tiles at all
-            page.screenshot(path=str(tmp_path / "crisis-map.png"), full_page=True)
-            # a filter reloads the markers and the export links follow it
-            page.locator("#f-sev").select_option("4")
-            expect(the_map).to_have_attribute("data-markers", "2")
-            href = page.locator("#export-hxl").get_attribute("href")
-            assert "hxl=true" in href and "min_severity=4" in href
-            response = page.request.get(base + href)
-            assert response.ok and "#geo+lat" in response.text()
-            assert response.text().count("\n") == 2 + 2  # header, hashtags, two reports
-            expect(page.locator("table.list tbody tr")).to_have_count(5)
-            # report from the page: a click on the map places it, the marker appears
-            page.locator("#f-sev").select_option("")
-            expect(the_map).to_have_attribute("data-markers", "4")
-            the_map.click(position={"x": 300, "y": 200})
-            assert page.locator("#r-lat").input_value() != ""
-            page.get_by_label("What is happening?").fill("Gas smell near school")
-            page.get_by_role("button", name="Send report").click()
-            expect(page.locator("#report-message")).to_contain_text("sent")
-            expect(the_map).to_have_attribute("data-markers", "5")
-
-            # the dispatcher asks for suggestions and accepts the one shown, with its reasons
-            page.goto(aid + "/dispatch")
-            page.locator("#run-matching").click()
-            card = page.locator("#suggestions li").first
-            expect(card).to_contain_text("km away")
-            expect(page.locator("#vs-greedy")).to_contain_text("Needs met: 1 of 1")
-            card.get_by_role("button", name="Accept").click()
-            expect(page.locator("#suggestions li").first).to_contain_text("accepted")
-            page.screenshot(path=str(tmp_path / "dispatch.png"), full_page=True)
-
-            # the matched volunteer now sees the address on "my claims"
-            context.clear_cookies()
-            _login(page, base, "vol@example.org")
-            page.goto(aid + "/mine")
-            expect(page.get_by_text("Address: 4 Wren Row")).to_be_visible()
-            page.goto(aid)
-            expect(page.get_by_text("4 Wren Row")).to_have_count(0)
-            # the volunteer offers more help from the page
-            page.goto(aid + "/mine")
-            page.get_by_label("I can help with").select_option(["transport", "check_in"])
-            page.get_by_label("Latitude of my base").fill("51.51")
-            page.get_by_label("Longitude", exact=True).fill("-0.12")
-            page.get_by_role("button", name="Offer help").click()
-            expect(page.get_by_text("transport, check in")).to_be_visible()
-        finally:
-            browser.close()
+        # the matched volunteer now sees the address on "my claims"
+        context.clear_cookies()
+        _login(page, base, "vol@example.org")
+        page.goto(aid + "/mine")
+        expect(page.get_by_text("Address: 4 Wren Row")).to_be_visible()
+        page.goto(aid)
+        expect(page.get_by_text("4 Wren Row")).to_have_count(0)
+        # the volunteer offers more help from the page
+        page.goto(aid + "/mine")
+        page.get_by_label("I can help with").select_option(["transport", "check_in"])
+        page.get_by_label("Latitude of my base").fill("51.51")
+        page.get_by_label("Longitude", exact=True).fill("-0.12")
+        page.get_by_role("button", name="Offer help").click()
+        expect(page.get_by_text("transport, check in")).to_be_visible()
     assert blocked == []
     assert errors == []

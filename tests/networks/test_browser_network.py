@@ -6,8 +6,6 @@ console error may be logged. Screenshots go to the test's tmp directory.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from argon2 import PasswordHasher
 
@@ -17,7 +15,7 @@ from commonweal.db.engine import make_engine, make_session_factory, transaction
 from commonweal.db.models import Base
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_marks, live_server
+from tests.browser import browser_marks, live_server, log_in, offline_browser
 from tests.networks._village import store_village
 
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
@@ -47,70 +45,48 @@ def server(tmp_path, monkeypatch):
 
 
 def test_network_view_draws_offline_without_errors(server, tmp_path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, v = server
-    blocked: list[str] = []
-    errors: list[str] = []
+    with offline_browser() as (context, blocked, errors):
+        page = context.new_page()
+        log_in(page, base, EMAIL, PASSWORD)
+        page.wait_for_url(f"{base}/o/{v.org_id}/**")
+        page.get_by_role("link", name="Network").click()
+        expect(page).to_have_url(f"{base}/o/{v.org_id}/c/{v.community_id}/network")
+        view = page.locator("#network-view")
+        expect(view).to_have_attribute("data-ready", "1", timeout=30_000)
+        assert int(view.get_attribute("data-nodes")) == 843  # everyone fits under the cap
+        assert int(view.get_attribute("data-edges")) == 1138
+        expect(page.locator("#network-status")).to_contain_text("843 people")
+        # the canvas really has pixels on it (not a blank box)
+        drawn = page.evaluate("""() => {
+            const cs = [...document.querySelectorAll('#network-view canvas')];
+            return cs.some(c => { const x = c.getContext('2d'); if (!x) return false;
+              const d = x.getImageData(0, 0, c.width, c.height).data;
+              for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false; });
+        }""")
+        assert drawn
+        page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
+        view.screenshot(path=str(tmp_path / "network-view.png"))
+        page.locator("figure.robustness").screenshot(path=str(tmp_path / "robustness.png"))
 
-    def guard(route, request) -> None:
-        if urlsplit(request.url).hostname not in {"127.0.0.1", "localhost"}:
-            blocked.append(request.url)
-            route.abort()
-            return
-        route.continue_()
+        # the at-risk tabs swap in without a page load
+        page.locator(".flag-tabs").get_by_role("link", name="Isolated").click()
+        expect(page.locator("#at-risk .hint")).to_contain_text("Isolated")
+        assert "flag=isolated" in page.url
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base}/o/{v.org_id}/**")
-            page.get_by_role("link", name="Network").click()
-            expect(page).to_have_url(f"{base}/o/{v.org_id}/c/{v.community_id}/network")
-            view = page.locator("#network-view")
-            expect(view).to_have_attribute("data-ready", "1", timeout=30_000)
-            assert int(view.get_attribute("data-nodes")) == 843  # everyone fits under the cap
-            assert int(view.get_attribute("data-edges")) == 1138
-            expect(page.locator("#network-status")).to_contain_text("843 people")
-            # the canvas really has pixels on it (not a blank box)
-            drawn = page.evaluate("""() => {
-                const cs = [...document.querySelectorAll('#network-view canvas')];
-                return cs.some(c => { const x = c.getContext('2d'); if (!x) return false;
-                  const d = x.getImageData(0, 0, c.width, c.height).data;
-                  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true; return false; });
-            }""")
-            assert drawn
-            page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
-            view.screenshot(path=str(tmp_path / "network-view.png"))
-            page.locator("figure.robustness").screenshot(path=str(tmp_path / "robustness.png"))
+        # what if the first single point of failure left
+        page.get_by_role("button", name="Show what changes").click()
+        result = page.locator("#whatif-result")
+        expect(result).to_contain_text("Cut off from the main body")
+        expect(result).to_contain_text("Person ")
+        page.locator("#whatif-result").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "network-whatif.png"), full_page=True)
 
-            # the at-risk tabs swap in without a page load
-            page.locator(".flag-tabs").get_by_role("link", name="Isolated").click()
-            expect(page.locator("#at-risk .hint")).to_contain_text("Isolated")
-            assert "flag=isolated" in page.url
-
-            # what if the first single point of failure left
-            page.get_by_role("button", name="Show what changes").click()
-            result = page.locator("#whatif-result")
-            expect(result).to_contain_text("Cut off from the main body")
-            expect(result).to_contain_text("Person ")
-            page.locator("#whatif-result").scroll_into_view_if_needed()
-            page.screenshot(path=str(tmp_path / "network-whatif.png"), full_page=True)
-
-            # colour by community
-            page.select_option("#network-colour", "community")
-            expect(page.locator("#network-legend")).to_be_hidden()
-            assert blocked == [], f"the page asked for outside resources: {blocked}"
-            assert errors == [], errors
-        finally:
-            browser.close()
+        # colour by community
+        page.select_option("#network-colour", "community")
+        expect(page.locator("#network-legend")).to_be_hidden()
+    assert blocked == [], f"the page asked for outside resources: {blocked}"
+    assert errors == [], errors
     print(f"screenshots: {tmp_path / 'network.png'} {tmp_path / 'network-view.png'}")

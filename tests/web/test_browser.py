@@ -8,7 +8,6 @@ and must log no console error. A screenshot goes to the test's tmp directory.
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,7 +20,7 @@ from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, GroupCreate, MemberCreate, TieCreate
 from commonweal.settings import Settings
 from commonweal.web.app import create_app
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, browser_marks, live_server
+from tests.browser import browser_marks, live_server, offline_browser
 
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 
@@ -109,96 +108,74 @@ def server(tmp_path, monkeypatch):
 
 def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, ids = server
-    blocked: list[str] = []
-    console_errors: list[str] = []
     htmx_headers: list[dict[str, str]] = []
+    with offline_browser() as (context, blocked, errors):
+        context.on("request", lambda r: htmx_headers.append(r.headers)
+                   if r.headers.get("hx-request") == "true" else None)
+        page = context.new_page()
 
-    def guard(route, request) -> None:
-        if urlsplit(request.url).hostname not in LOCAL_HOSTS:
-            blocked.append(request.url)
-            route.abort()
-            return
-        if request.headers.get("hx-request") == "true":
-            htmx_headers.append(request.headers)
-        route.continue_()
+        page.goto(base + "/")
+        expect(page).to_have_url(base + "/login")  # not logged in yet
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{base}/o/{ids['org']}/c/{ids['community']}")
+        expect(page.get_by_role("heading", name="Riverside", exact=True)).to_be_visible()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        page.get_by_role("link", name="Members").click()
+        page.get_by_label("Search by name or id").press_sequentially("ada", delay=30)
+        rows = page.locator("#member-results tbody tr")
+        expect(rows).to_have_count(1)  # swapped in by HTMX, without a page load
+        assert "/members?q=ada" in page.url  # hx-push-url keeps the search in the address
+        csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+        assert htmx_headers and all(h.get("x-csrf-token") == csrf for h in htmx_headers)
+
+        page.get_by_role("link", name="Ada Okafor").click()
+        expect(page).to_have_url(f"{base}/o/{ids['org']}/members/{ids['m1']}")
+        turns_to = page.locator("#turns-to")
+        expect(turns_to.get_by_role("link", name="Bea Lindqvist")).to_be_visible()
+        expect(turns_to.get_by_role("link", name="Dev Patel")).to_be_visible()
+        expect(turns_to).to_contain_text("emotional")
+        turned_to_by = page.locator("#turned-to-by")
+        expect(turned_to_by.get_by_role("link", name="Cai Ramos")).to_be_visible()
+        expect(turned_to_by).not_to_contain_text("Bea Lindqvist")
+        expect(page.get_by_text("+44 20 7946 0000")).to_be_visible()  # coordinator role
+        page.screenshot(path=str(tmp_path / "member.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        page.screenshot(path=str(tmp_path / "member-phone.png"), full_page=True)
+
+        # follow a tie to the other member
+        turned_to_by.get_by_role("link", name="Cai Ramos").click()
+        expect(page.locator("#turns-to").get_by_role("link", name="Ada Okafor")).to_be_visible()
+
+        # the session ends during a search: the whole page goes to the login form (not the
+        # form swapped into the results), and logging in returns to the member list
+        members_url = f"{base}/o/{ids['org']}/c/{ids['community']}/members"
+        page.get_by_role("link", name="Members").click()
+        expect(page).to_have_url(members_url)
+        context.clear_cookies()
+        page.get_by_label("Search by name or id").press_sequentially("bea", delay=30)
+        expect(page).to_have_url(
+            f"{base}/login?next=/o/{ids['org']}/c/{ids['community']}/members"
         )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on(
-                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
-            )
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(members_url)
 
-            page.goto(base + "/")
-            expect(page).to_have_url(base + "/login")  # not logged in yet
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page).to_have_url(f"{base}/o/{ids['org']}/c/{ids['community']}")
-            expect(page.get_by_role("heading", name="Riverside", exact=True)).to_be_visible()
+        # log out through the form (its hidden CSRF field)
+        page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(base + "/login")
 
-            page.get_by_role("link", name="Members").click()
-            page.get_by_label("Search by name or id").press_sequentially("ada", delay=30)
-            rows = page.locator("#member-results tbody tr")
-            expect(rows).to_have_count(1)  # swapped in by HTMX, without a page load
-            assert "/members?q=ada" in page.url  # hx-push-url keeps the search in the address
-            csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
-            assert htmx_headers and all(h.get("x-csrf-token") == csrf for h in htmx_headers)
+        assert blocked == [], f"pages asked for outside resources: {blocked}"
+        assert errors == [], errors
 
-            page.get_by_role("link", name="Ada Okafor").click()
-            expect(page).to_have_url(f"{base}/o/{ids['org']}/members/{ids['m1']}")
-            turns_to = page.locator("#turns-to")
-            expect(turns_to.get_by_role("link", name="Bea Lindqvist")).to_be_visible()
-            expect(turns_to.get_by_role("link", name="Dev Patel")).to_be_visible()
-            expect(turns_to).to_contain_text("emotional")
-            turned_to_by = page.locator("#turned-to-by")
-            expect(turned_to_by.get_by_role("link", name="Cai Ramos")).to_be_visible()
-            expect(turned_to_by).not_to_contain_text("Bea Lindqvist")
-            expect(page.get_by_text("+44 20 7946 0000")).to_be_visible()  # coordinator role
-            page.screenshot(path=str(tmp_path / "member.png"), full_page=True)
-            page.set_viewport_size({"width": 390, "height": 844})  # a phone
-            page.screenshot(path=str(tmp_path / "member-phone.png"), full_page=True)
-
-            # follow a tie to the other member
-            turned_to_by.get_by_role("link", name="Cai Ramos").click()
-            expect(page.locator("#turns-to").get_by_role("link", name="Ada Okafor")).to_be_visible()
-
-            # the session ends during a search: the whole page goes to the login form (not the
-            # form swapped into the results), and logging in returns to the member list
-            members_url = f"{base}/o/{ids['org']}/c/{ids['community']}/members"
-            page.get_by_role("link", name="Members").click()
-            expect(page).to_have_url(members_url)
-            context.clear_cookies()
-            page.get_by_label("Search by name or id").press_sequentially("bea", delay=30)
-            expect(page).to_have_url(
-                f"{base}/login?next=/o/{ids['org']}/c/{ids['community']}/members"
-            )
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page).to_have_url(members_url)
-
-            # log out through the form (its hidden CSRF field)
-            page.get_by_role("button", name="Log out").click()
-            expect(page).to_have_url(base + "/login")
-
-            assert blocked == [], f"pages asked for outside resources: {blocked}"
-            assert console_errors == [], console_errors
-
-            # and the guard does block: an outside address never leaves the browser
-            with pytest.raises(PlaywrightError):
-                page.goto("http://example.com/")
-            assert blocked == ["http://example.com/"]
-        finally:
-            browser.close()
+        # and the guard does block: an outside address never leaves the browser
+        with pytest.raises(PlaywrightError):
+            page.goto("http://example.com/")
+        assert blocked == ["http://example.com/"]
     print(f"screenshots: {tmp_path / 'member.png'} {tmp_path / 'member-phone.png'}")
     shutil.copy(tmp_path / "member.png", tmp_path / "last-member.png")
