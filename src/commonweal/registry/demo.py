@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonweal.auth import service as auth
 from commonweal.auth.models import Role, User
+from commonweal.clock import SYSTEM_CLOCK, Clock
 from commonweal.db.engine import transaction
 from commonweal.registry import importer
 from commonweal.registry import service as reg
@@ -80,9 +81,20 @@ def load_demo(
 
 
 def ensure_demo(
-    factory: sessionmaker[Session], *, n_members: int = 400, seed: int = 7
+    factory: sessionmaker[Session],
+    *,
+    n_members: int = 400,
+    seed: int = 7,
+    activity: bool = True,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, Any]:
-    """The demo organisation, its admin user and community: created once, reused after."""
+    """The demo organisation, its admin user and community: created once, reused after.
+
+    With ``activity`` (the default) the community also gets what the other capabilities show --
+    a survey wave, mutual aid with a time bank, check-in plans and a safety check -- each part
+    made once, through the ordinary services (:func:`commonweal.demo.seed_activity.seed_activity`).
+    ``result["activity"]`` says what this call made (``None`` for a part that was there already).
+    """
     result = load_demo(factory, n_members=n_members, seed=seed)
     with transaction(factory) as s:
         user = s.scalar(select(User).where(User.email == DEMO_EMAIL))
@@ -93,4 +105,17 @@ def ensure_demo(
         auth.grant_role(
             s, user_id=user.id, organisation_id=result["organisation_id"], role=Role.admin
         )
-    return {**result, "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        user_id = user.id
+    made: dict[str, Any] = {}
+    if activity:
+        from commonweal.demo.seed_activity import seed_activity
+
+        made = seed_activity(
+            factory,
+            organisation_id=result["organisation_id"],
+            community_id=result["community_id"],
+            user_id=user_id,
+            seed=seed,
+            clock=clock,
+        )
+    return {**result, "activity": made, "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
