@@ -29,6 +29,21 @@ def serve(
 
         info = ensure_demo(factory)
         console.print(f"demo community loaded: {info['counts']}")
+        made = info.get("activity") or {}
+        if made.get("survey"):
+            console.print(f"demo survey wave: {made['survey']['responses']} responses")
+        if made.get("mutual_aid"):
+            aid = made["mutual_aid"]
+            console.print(
+                f"demo mutual aid: {aid['open_needs']} open needs, {aid['offers']} offers, "
+                f"{aid['completed']} completed exchanges ({aid['hours_exchanged']:g} h)"
+            )
+        if made.get("checkins"):
+            ch = made["checkins"]
+            console.print(
+                f"demo check-ins: {ch['plans']} plans, a safety check of "
+                f"{ch['safety_check']['total']} people"
+            )
         console.print(
             f"log in as [bold]{info['email']}[/] with password [bold]{info['password']}[/]"
         )

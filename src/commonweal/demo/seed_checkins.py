@@ -127,10 +127,12 @@ def seed_checkins(session: Session, *, organisation_id: int, community_id: int, 
                   ) -> dict[str, Any]:
     """Check-in plans with a few days of answered calls, and an open safety check."""
     created = now - dt.timedelta(days=HISTORY_DAYS)
+    # its own stream: how many calls there are depends on the hour, the safety check must not
+    safety_rng = np.random.default_rng(int(rng.integers(2**63)))
     plans = _plans(session, organisation_id, user_id, people, created)
     out: dict[str, Any] = {"plans": len(plans)}
     out.update(_occurrences(session, organisation_id, user_id, plans, rng, now))
     out["safety_check"] = _safety_check(session, organisation_id, community_id, user_id, people,
-                                        rng, now)
+                                        safety_rng, now)
     out["open_alerts"] = len(checkins.list_alerts(session, organisation_id=organisation_id))
     return out
