@@ -87,7 +87,7 @@ def seed_aid(session: Session, *, organisation_id: int, community_id: int, user_
                              member_id=p.id),
             channel=Channel.sms if p.phone else Channel.email, user_id=None, dispatcher=True))
 
-    clock = FakeClock(now - dt.timedelta(days=30))  # six exchanges end 3-16 days ago
+    clock = FakeClock(now - dt.timedelta(days=30))  # the last exchange ends 3-15 days ago
     org = organisation_id
     done: list[AidNeed] = []
     for taker, offer_i, category, hours, text in EXCHANGES:
