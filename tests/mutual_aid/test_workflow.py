@@ -430,3 +430,38 @@ def test_volunteers_hear_about_their_claims_without_private_details(aid_world, c
     run_worker(w.factory, notifier, clock, threading.Event(), once=True, config=config)
     with transaction(w.factory) as s:  # once per claim and event, however often the worker runs
         assert len(s.scalars(select(OutboxMessage)).all()) == 3
+
+
+def test_the_requester_hears_that_a_volunteer_took_their_request(aid_world, clock) -> None:
+    """By SMS to their member record (erased with the member), never to a contact known only on
+    the need, and never after they refused contact."""
+    from commonweal.checkins.models import OutboxMessage
+    from commonweal.members import erase_member_everywhere
+    from commonweal.registry import service as reg
+    from commonweal.registry.vocab import ConsentPurpose
+
+    w, vol = aid_world, aid_world.user_ids["volunteer_a"]
+    a1 = w.members_a["a1"]  # has a phone (+1-555-0111)
+    with transaction(w.factory) as s:
+        _mode(s, w, "peer_to_peer")
+        linked = _need(s, w, clock, requester_member_id=a1, contact="07700 900111").id
+        anonymous = _need(s, w, clock, contact="07700 900222").id
+        for nid in (linked, anonymous):
+            workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=vol, clock=clock)
+    with transaction(w.factory) as s:
+        rows = s.scalars(select(OutboxMessage)).all()
+        assert [(m.channel, m.recipient, m.recipient_member_id) for m in rows] == [
+            ("sms", "+1-555-0111", a1)]
+        assert "900" not in rows[0].body and "vic" not in rows[0].body.lower()
+    # erasing the member erases the message addressed to them
+    with transaction(w.factory) as s:
+        erase_member_everywhere(s, organisation_id=w.org_a, member_id=a1)
+    with transaction(w.factory) as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+        # a member who refused contact is not messaged
+        a2 = w.members_a["a2"]
+        reg.record_consent(s, organisation_id=w.org_a, member_id=a2,
+                           purpose=ConsentPurpose.contact, granted=False, by_user_id=None)
+        nid = _need(s, w, clock, requester_member_id=a2).id
+        workflow.claim_need(s, organisation_id=w.org_a, need_id=nid, user_id=vol, clock=clock)
+        assert s.scalars(select(OutboxMessage)).all() == []

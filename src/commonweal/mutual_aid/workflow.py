@@ -43,7 +43,14 @@ from commonweal.mutual_aid.vocab import (
     TransferKind,
 )
 from commonweal.registry.models import Member, Tie
-from commonweal.registry.vocab import SUPPORT_BITS, SupportType, TieKind, TieSource
+from commonweal.registry.service import current_consents
+from commonweal.registry.vocab import (
+    SUPPORT_BITS,
+    ConsentPurpose,
+    SupportType,
+    TieKind,
+    TieSource,
+)
 
 __all__ = [
     "SweepResult",
@@ -126,6 +133,41 @@ def _tell_volunteer(session: Session, claim: Claim, event: str, now: dt.datetime
                     key=f"aid:claim:{claim.id}:{event}", channel=OutboxChannel.email,
                     recipient=email, subject=subject, body=body, now=now,
                     recipient_user_id=claim.volunteer_user_id)
+
+
+def _tell_requester(session: Session, need: AidNeed, claim: Claim, now: dt.datetime) -> None:
+    """Tell the person who asked that a volunteer has taken their request (once per claim).
+
+    Reached through their account (email) or their member record (SMS, else email); never when
+    they refused contact. A request known only by a contact on the need itself gets no message:
+    no outbox row may keep a contact that erasing the need or the member would not also erase
+    (outbox rows addressed to a member are erased with the member)."""
+    subject = "A volunteer has taken your request"
+    body = (f"Good news: a volunteer has taken your request #{need.id} ({need.category}). "
+            "They or a coordinator will be in touch.")
+    key = f"aid:need:{need.id}:claim:{claim.id}:matched"
+    if need.requester_user_id is not None:
+        email = session.scalar(select(User.email).where(User.id == need.requester_user_id,
+                                                        User.is_active.is_(True)))
+        if email:
+            enqueue_message(session, organisation_id=need.organisation_id, key=key,
+                            channel=OutboxChannel.email, recipient=email, subject=subject,
+                            body=body, now=now, recipient_user_id=need.requester_user_id)
+        return
+    if need.requester_member_id is None:
+        return
+    member = session.get(Member, need.requester_member_id)
+    if member is None or member.organisation_id != need.organisation_id:
+        return
+    consent = current_consents(member).get(ConsentPurpose.contact)
+    if consent is not None and not consent.granted:
+        return
+    for channel, address in ((OutboxChannel.sms, member.phone), (OutboxChannel.email, member.email)):
+        if address:
+            enqueue_message(session, organisation_id=need.organisation_id, key=key,
+                            channel=channel, recipient=address, subject=subject, body=body,
+                            now=now, recipient_member_id=member.id)
+            return
 
 
 def _reopen(need: AidNeed, now: dt.datetime) -> None:
@@ -253,6 +295,9 @@ def claim_need(
             due_at=due,
         )
         need.status, need.updated_at = NeedStatus.claimed, now
+        session.add(claim)
+        session.flush()
+        _tell_requester(session, need, claim, now)
     else:
         claim = Claim(
             organisation_id=organisation_id,
@@ -322,6 +367,7 @@ def assign(
     need.status, need.approved, need.updated_at = NeedStatus.claimed, True, now
     session.flush()
     _tell_volunteer(session, chosen, "matched", now)
+    _tell_requester(session, need, chosen, now)
     return chosen
 
 
