@@ -191,3 +191,19 @@ def test_alert_trail_and_policy(world, clock, notifier) -> None:
     assert c.get(f"{base}/alerts").json() == []
     stats = c.get(f"{base}/outbox/stats").json()
     assert stats["sent"] >= 1 and stats["suspected_duplicates"] == 0
+
+
+def test_closing_a_safety_check_stops_reminders(world, clock) -> None:  # type: ignore[no-untyped-def]
+    from commonweal.checkins import safety
+
+    c, _ = _client(world, clock)
+    base = f"/api/v1/orgs/{world.org_a}"
+    check = c.post(f"{base}/safety-checks", json={
+        "community_id": world.community_a, "title": "Storm", "message": "Are you safe?",
+        "selector": {"kind": "community"}}).json()
+    r = c.post(f"{base}/safety-checks/{check['id']}/close")
+    assert r.status_code == 200 and r.json()["closed"] is True
+    assert c.post(f"{base}/safety-checks/{check['id']}/close").status_code == 409
+    with transaction(world.factory) as s:
+        assert safety.send_reminders(s, check_id=check["id"], round_no=1,
+                                     now=clock.now()) == "closed"

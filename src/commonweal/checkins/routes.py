@@ -342,9 +342,8 @@ def mark_person(request: Request, check_id: int, body: MarkIn, ctx: Respond,
 
 @org_router.post("/safety-checks/{check_id}/close", response_model=SafetyCheckRead)
 def close_safety_check(check_id: int, ctx: Manage) -> dict[str, Any]:
-    c = safety_svc.get_safety_check_or_raise(ctx.session, organisation_id=ctx.organisation_id,
-                                             check_id=check_id)
-    c.closed = True
+    c = safety_svc.close_safety_check(ctx.session, organisation_id=ctx.organisation_id,
+                                      check_id=check_id)
     ctx.audit("update", "safety_check", [c.id], ["closed"])
     ctx.session.commit()
     return _check_read(ctx.session, c)

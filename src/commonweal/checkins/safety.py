@@ -29,10 +29,11 @@ from commonweal.checkins.models import (
     SafetyTarget,
 )
 from commonweal.checkins.queue import enqueue
-from commonweal.errors import InputError, NotFoundError, Problem
+from commonweal.errors import ConflictError, InputError, NotFoundError, Problem
 from commonweal.registry.models import Community, GroupMembership, Member
 
 __all__ = [
+    "close_safety_check",
     "create_safety_check",
     "get_safety_check_or_raise",
     "haversine_km",
@@ -168,6 +169,17 @@ def get_safety_check_or_raise(session: Session, *, organisation_id: int, check_i
     c = session.get(SafetyCheck, check_id)
     if c is None or c.organisation_id != organisation_id:
         raise NotFoundError(f"no safety check {check_id}")
+    return c
+
+
+def close_safety_check(session: Session, *, organisation_id: int, check_id: int) -> SafetyCheck:
+    """Close a safety check: no more reminders (the reminder handler stops on a closed check);
+    marks and counts stay as they are."""
+    c = get_safety_check_or_raise(session, organisation_id=organisation_id, check_id=check_id)
+    if c.closed:
+        raise ConflictError(f"safety check {check_id} is closed already")
+    c.closed = True
+    session.flush()
     return c
 
 

@@ -152,6 +152,22 @@ def safety_check(
         f"safety check {out['safety_check_id']}: {out['total']} people prompted")
 
 
+@app.command("close-safety-check")
+@friendly_errors
+def close_safety_check(ctx: typer.Context,
+                       check_id: int = typer.Argument(..., help="Safety check id."),
+                       org: Optional[str] = typer.Option(None, "--org")) -> None:  # noqa: UP045
+    """Close a safety check: reminders stop; marks and counts are kept."""
+    from commonweal.checkins import safety
+
+    with transaction(open_db(settings_from_ctx(ctx))) as s:
+        o = resolve_org(s, org)
+        check = safety.close_safety_check(s, organisation_id=o.id, check_id=check_id)
+        counts = safety.safety_counts(s, check_id=check.id)
+    console.print(f"safety check {check_id} closed: {counts['safe']} safe, "
+                  f"{counts['need_help']} need help, {counts['no_answer']} no answer")
+
+
 @app.command("export")
 @friendly_errors
 def export(ctx: typer.Context, check_id: int = typer.Argument(..., help="Safety check id."),
