@@ -1,6 +1,7 @@
 """The demo shows every capability: `ensure_demo` seeds a survey wave, mutual aid with a time bank,
-check-in plans and a safety check through the ordinary services, once, the same for the same seed
-and clock, and the pages that show them render."""
+check-in plans and a safety check, and neighbourhood indicators with an index run, through the
+ordinary services, once, the same for the same seed and clock, and the pages that show them
+render."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from commonweal.clock import FakeClock
 from commonweal.db.engine import make_engine, make_session_factory
 from commonweal.db.models import Base
 from commonweal.demo.seed_checkins import SAFETY_TITLE
+from commonweal.demo.seed_indicators import BOUNDARY_SET, SPEC_ID, SYNTHETIC, neighbourhood_boxes
 from commonweal.demo.seed_survey import SURVEY_TITLE
+from commonweal.indicators import boundaries, runs
+from commonweal.indicators import service as indicators
+from commonweal.indicators.models import IndexRun
 from commonweal.mutual_aid import ledger
 from commonweal.mutual_aid import service as aid
 from commonweal.mutual_aid.models import AidNeed, LedgerTransfer
@@ -171,7 +176,8 @@ def test_a_second_ensure_demo_adds_nothing(demo):
     before = _row_counts(factory)
     again = ensure_demo(factory, n_members=MEMBERS, clock=FakeClock(NOW + dt.timedelta(days=1)))
     assert again["created"] is False
-    assert again["activity"] == {"survey": None, "mutual_aid": None, "checkins": None}
+    assert again["activity"] == {"survey": None, "mutual_aid": None, "checkins": None,
+                                 "indicators": None}
     assert _row_counts(factory) == before
 
 
@@ -183,7 +189,11 @@ def _fingerprint(factory):
                                  AidNeed.created_at).order_by(AidNeed.id)).all()
         calls = s.execute(select(Checkin.member_id, Checkin.status, Checkin.answered_at)
                           .order_by(Checkin.id)).all()
-    return answers, needs, calls
+        run = s.scalars(select(IndexRun)).one()
+        values, _ = indicators.list_values(s, organisation_id=run.organisation_id, limit=1000)
+        ranks, _ = runs.list_uncertainty(s, organisation_id=run.organisation_id, run_id=run.id,
+                                         limit=100)
+    return answers, needs, calls, values, ranks
 
 
 def test_same_seed_and_clock_give_the_same_activity(demo):
@@ -230,3 +240,112 @@ def test_the_pages_show_the_seeded_activity(demo):
     r = client.get(f"/o/{org}/surveys/{info['activity']['survey']['survey_id']}", headers=html)
     assert r.status_code == 200, r.text
     assert "Brief Sense of Community Scale" in r.text
+
+
+def test_neighbourhoods_tile_the_homes_with_their_own_boundaries(demo):
+    factory, info = demo
+    org, com = _ids(info)
+    made = info["activity"]["indicators"]
+    n = made["neighbourhoods"]
+    assert 20 <= n <= 30 and made["period"] == str(NOW.year)
+    with factory() as s:
+        geos, total = indicators.list_geographies(s, organisation_id=org, level="neighbourhood")
+        assert total == n and [g.code for g in geos] == [f"N{k:02d}" for k in range(1, n + 1)]
+        (bset,) = boundaries.list_boundaries(s, organisation_id=org)
+        assert bset["name"] == BOUNDARY_SET and bset["n_features"] == n
+        shapes = boundaries.boundary_shapes(s, organisation_id=org)
+        homes = s.execute(select(Member.lat, Member.lon).where(
+            Member.community_id == com, Member.lat.is_not(None))).all()
+    assert set(shapes) == {g.code for g in geos}
+    for shape in shapes.values():
+        (ring,) = shape["geometry"]["coordinates"]
+        assert ring[0] == ring[-1] and len(ring) == 5
+        assert all(-115 < lon < -113 and 50 < lat < 52 for lon, lat in ring)  # lon/lat order
+    # every located member is in exactly one neighbourhood, as the seeder counted them
+    assert made["members_placed"] == len(homes)
+    boxes = neighbourhood_boxes([(lat, lon) for lat, lon in homes])
+    assert set(boxes) == set(shapes)
+    inside = [sum(s_ <= lat <= n_ and w <= lon <= e for s_, w, n_, e in boxes.values())
+              for lat, lon in homes]
+    assert inside == [1] * len(homes)
+
+
+def test_neighbourhood_values_come_from_the_registry(demo):
+    factory, info = demo
+    org, _ = _ids(info)
+    made = info["activity"]["indicators"]
+    n = made["neighbourhoods"]
+    with factory() as s:
+        inds = {i.code: i for i in indicators.list_indicators(s, organisation_id=org)}
+        values, total = indicators.list_values(s, organisation_id=org, period=made["period"],
+                                               limit=1000)
+    assert set(inds) == {"members", "living_alone_pct", "isolated_pct", "supporters_mean",
+                         "assets_per_100", SYNTHETIC}
+    assert inds["isolated_pct"].direction == -1 and inds["assets_per_100"].domain == "physical"
+    assert "SYNTHETIC" in inds[SYNTHETIC].name and "not part of the index" in inds[SYNTHETIC].notes
+    assert total == made["values"] == n * len(inds)
+    by = {(v["geography"], v["indicator"]): v["value"] for v in values}
+    assert sum(by[(f"N{k:02d}", "members")] for k in range(1, n + 1)) == made["members_placed"]
+    assert all(v is not None for v in by.values())
+    assert all(0 <= by[(g, i)] <= 100 for g, i in by if i.endswith("_pct"))
+    assert sum(by[(g, "assets_per_100")] * by[(g, "members")] / 100
+               for g, i in by if i == "members") == pytest.approx(made["assets_placed"], abs=0.01)
+
+
+def test_the_index_run_and_its_rank_uncertainty(demo):
+    factory, info = demo
+    org, _ = _ids(info)
+    made = info["activity"]["indicators"]
+    n = made["neighbourhoods"]
+    with factory() as s:
+        (run,) = runs.list_runs(s, organisation_id=org)
+        assert run.id == made["run_id"] and run.spec_id == SPEC_ID and run.n_units == n
+        assert run.period == made["period"] and run.index_column == "FABRIC"
+        results, total = runs.list_results(s, organisation_id=org, run_id=run.id, limit=100)
+        assert total == n and all(r["score"] is not None for r in results)
+        assert results[0]["rank"] == 1 and {"TIES", "ASSETS"} <= set(results[0]["outputs"])
+        assert run.uncertainty is not None and run.uncertainty["n_draws"] == made[
+            "uncertainty_draws"]
+        ranks, total = runs.list_uncertainty(s, organisation_id=org, run_id=run.id, limit=100)
+        assert total == n and all(1 <= r["rank_p05"] <= r["rank_p95"] <= n for r in ranks)
+        assert any(r["interval_width"] > 0 for r in ranks)
+        gj = runs.run_geojson(s, organisation_id=org, run_id=run.id)
+    assert gj["properties"]["unmatched"] == 0 and gj["properties"]["n_units"] == n
+    assert len(gj["features"]) == n and all(f["geometry"]["type"] == "Polygon"
+                                             for f in gj["features"])
+    assert "own boundary sets" in gj["properties"]["boundaries"]
+
+
+def test_the_run_page_draws_the_own_neighbourhoods(demo):
+    from tests.helpers import login, make_client
+
+    factory, info = demo
+    org, _ = _ids(info)
+    client = make_client(factory)
+    login(client, DEMO_EMAIL, DEMO_PASSWORD)
+    run_id = info["activity"]["indicators"]["run_id"]
+    r = client.get(f"/o/{org}/indicators/runs/{run_id}", headers={"accept": "text/html"})
+    assert r.status_code == 200, r.text
+    assert "data-geojson=" in r.text and BOUNDARY_SET in r.text
+    assert 'class="rank-plot"' in r.text and "Neighbourhood fabric index" in r.text
+    r = client.get(f"/api/v1/orgs/{org}/index-runs/{run_id}/map.geojson")
+    assert r.status_code == 200 and r.json()["properties"]["unmatched"] == 0
+
+
+def test_indicators_are_made_once_even_when_only_they_are_missing():
+    # an older demo database (activity without indicators) gains them; a third call adds nothing
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    first = ensure_demo(factory, n_members=60, clock=FakeClock(NOW))
+    org = first["organisation_id"]
+    assert first["activity"]["indicators"]["n_units"] >= 2
+    with factory.begin() as s:
+        for run in runs.list_runs(s, organisation_id=org):
+            s.delete(run)
+        boundaries.delete_boundaries(s, organisation_id=org, name=BOUNDARY_SET)
+    again = ensure_demo(factory, n_members=60, clock=FakeClock(NOW))
+    assert again["activity"]["survey"] is None and again["activity"]["indicators"] is not None
+    before = _row_counts(factory)
+    third = ensure_demo(factory, n_members=60, clock=FakeClock(NOW))
+    assert third["activity"]["indicators"] is None and _row_counts(factory) == before

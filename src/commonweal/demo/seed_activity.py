@@ -1,7 +1,8 @@
 """Activity for the demo community, so every capability has something to look at: a survey wave
 (:mod:`~commonweal.demo.seed_survey`), mutual aid with a time bank
-(:mod:`~commonweal.demo.seed_aid`), and check-in plans with a safety check
-(:mod:`~commonweal.demo.seed_checkins`).
+(:mod:`~commonweal.demo.seed_aid`), check-in plans with a safety check
+(:mod:`~commonweal.demo.seed_checkins`), and neighbourhood indicators with an index run
+(:mod:`~commonweal.demo.seed_indicators`).
 
 Only the ordinary service functions write (no raw inserts). Each part runs in its own transaction
 and only when its capability is still empty for the demo, so a second call adds nothing and an
@@ -60,6 +61,16 @@ def _has_checkins(s: Session, organisation_id: int, community_id: int) -> bool:
         c.community_id == community_id for c in checks)
 
 
+def _has_indicators(s: Session, organisation_id: int, community_id: int) -> bool:
+    # organisation-scoped: the demo's boundary set or its index run means the part was made
+    from commonweal.demo.seed_indicators import BOUNDARY_SET, SPEC_ID
+    from commonweal.indicators import boundaries, runs
+
+    return any(b["name"] == BOUNDARY_SET for b in boundaries.list_boundaries(
+        s, organisation_id=organisation_id)) or bool(runs.list_runs(
+            s, organisation_id=organisation_id, spec_id=SPEC_ID))
+
+
 def seed_activity(factory: sessionmaker[Session], *, organisation_id: int, community_id: int,
                   user_id: int, seed: int = 7, clock: Clock = SYSTEM_CLOCK) -> dict[str, Any]:
     """Seed what is missing; returns, per part, what was made (``None``: it was there already).
@@ -69,8 +80,10 @@ def seed_activity(factory: sessionmaker[Session], *, organisation_id: int, commu
     from commonweal.demo._people import people_of
 
     now = clock.now().astimezone(dt.UTC)
-    out: dict[str, Any] = {"survey": None, "mutual_aid": None, "checkins": None}
-    parts = (("survey", _has_survey), ("mutual_aid", _has_aid), ("checkins", _has_checkins))
+    out: dict[str, Any] = {"survey": None, "mutual_aid": None, "checkins": None,
+                           "indicators": None}
+    parts = (("survey", _has_survey), ("mutual_aid", _has_aid), ("checkins", _has_checkins),
+             ("indicators", _has_indicators))
     for part, exists in parts:
         with transaction(factory) as s:
             if exists(s, organisation_id, community_id):
@@ -91,10 +104,16 @@ def seed_activity(factory: sessionmaker[Session], *, organisation_id: int, commu
                 out[part] = seed_aid(s, organisation_id=organisation_id,
                                      community_id=community_id, user_id=user_id,
                                      people=people, rng=rng, now=now)
-            else:
+            elif part == "checkins":
                 from commonweal.demo.seed_checkins import seed_checkins
 
                 out[part] = seed_checkins(s, organisation_id=organisation_id,
                                           community_id=community_id, user_id=user_id,
                                           people=people, rng=rng, now=now)
+            else:
+                from commonweal.demo.seed_indicators import seed_indicators
+
+                out[part] = seed_indicators(s, organisation_id=organisation_id,
+                                            community_id=community_id, user_id=user_id,
+                                            people=people, rng=rng, period=str(now.year))
     return out
