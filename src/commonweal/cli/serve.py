@@ -44,6 +44,12 @@ def serve(
                 f"demo check-ins: {ch['plans']} plans, a safety check of "
                 f"{ch['safety_check']['total']} people"
             )
+        if made.get("indicators"):
+            ind = made["indicators"]
+            console.print(
+                f"demo indicators: {ind['neighbourhoods']} neighbourhoods, an index run with rank "
+                f"uncertainty (/o/{info['organisation_id']}/indicators/runs/{ind['run_id']})"
+            )
         console.print(
             f"log in as [bold]{info['email']}[/] with password [bold]{info['password']}[/]"
         )

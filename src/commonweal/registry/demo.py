@@ -91,7 +91,8 @@ def ensure_demo(
     """The demo organisation, its admin user and community: created once, reused after.
 
     With ``activity`` (the default) the community also gets what the other capabilities show --
-    a survey wave, mutual aid with a time bank, check-in plans and a safety check -- each part
+    a survey wave, mutual aid with a time bank, check-in plans and a safety check, neighbourhood
+    indicators with an index run and its own boundaries -- each part
     made once, through the ordinary services (:func:`commonweal.demo.seed_activity.seed_activity`).
     ``result["activity"]`` says what this call made (``None`` for a part that was there already).
     """
