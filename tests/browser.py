@@ -109,3 +109,30 @@ def log_in(page: Any, base: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+@contextmanager
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: Any) -> Iterator[tuple[str, Any]]:
+    """A file SQLite database built from the models, filled by ``seed(factory)``, served live
+    (cheap password hashing, so logging in is fast); yields ``(base_url, what seed returned)``."""
+    from argon2 import PasswordHasher
+
+    from commonweal.auth import service as auth_service
+    from commonweal.db.engine import make_engine, make_session_factory
+    from commonweal.db.models import Base
+    from commonweal.settings import Settings
+    from commonweal.web.app import create_app
+
+    monkeypatch.setattr(auth_service, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    try:
+        made = seed(factory)
+        app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
+        with live_server(app) as base:
+            yield base, made
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -42,9 +43,9 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "_DUMMY_HASH", cheap.hash("commonweal-dummy-password"))
 
 
-@pytest.fixture(scope="session")
-def pg_engine() -> Iterator[Engine]:
-    """A fresh PostgreSQL database for this test session, built by the real Alembic migrations."""
+@contextmanager
+def _throwaway_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database built by the real Alembic migrations; dropped afterwards."""
     from commonweal.db.migrate import upgrade
 
     try:
@@ -53,19 +54,30 @@ def pg_engine() -> Iterator[Engine]:
             c.execute(text("select 1"))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
         _pg_unavailable(str(exc).splitlines()[0])
-    name = f"cw_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name)
-    engine = make_engine(url.render_as_string(hide_password=False))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
     try:
+        engine = make_engine(url)
         upgrade(engine)
-        yield engine
-    finally:
         engine.dispose()
+        yield url
+    finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    """A fresh PostgreSQL database for this test session, built by the real Alembic migrations."""
+    with _throwaway_database("cw_test") as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
@@ -73,28 +85,8 @@ def fresh_pg_url() -> Iterator[str]:
     """A throwaway, migrated PostgreSQL database of its own, for tests that must really commit
     from several connections or processes (workers, kill tests). Dropped afterwards, so nothing
     it writes leaks into the rolled-back per-test transactions of the shared session database."""
-    from commonweal.db.migrate import upgrade
-
-    try:
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
-        _pg_unavailable(str(exc).splitlines()[0])
-    name = f"cw_fresh_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        engine.dispose()
+    with _throwaway_database("cw_fresh") as url:
         yield url
-    finally:
-        engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
@@ -18,14 +17,11 @@ from commonweal.checkins import service as svc
 from commonweal.checkins.clock import FakeClock
 from commonweal.checkins.links import issue_link
 from commonweal.checkins.models import LinkPurpose, SafetyTarget
-from commonweal.db.engine import make_engine, make_session_factory, transaction
-from commonweal.db.models import Base
+from commonweal.db.engine import transaction
 from commonweal.notify.base import InMemoryNotifier
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, MemberCreate, TieCreate
-from commonweal.settings import Settings
-from commonweal.web.app import create_app
-from tests.browser import browser_marks, live_server, log_in, offline_browser
+from tests.browser import browser_marks, log_in, offline_browser, served
 from tests.checkins.conftest import drain
 
 pytestmark = browser_marks
@@ -69,18 +65,8 @@ def seed(factory) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-
-    monkeypatch.setattr(auth_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    ids = seed(factory)
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, ids
-    engine.dispose()
+    with served(tmp_path, monkeypatch, seed) as out:
+        yield out
 
 
 def test_acknowledge_an_alert_and_watch_the_safety_board(server, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -9,12 +9,11 @@ import pytest
 from commonweal.analytics.indicators import Alternatives
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
-from commonweal.db.engine import make_engine, make_session_factory, transaction
-from commonweal.db.models import Base
+from commonweal.db.engine import transaction
 from commonweal.indicators import runs
 from commonweal.indicators import service as svc
 from commonweal.registry import service as reg
-from tests.browser import browser_marks, live_server, log_in, offline_browser
+from tests.browser import browser_marks, log_in, offline_browser, served
 from tests.helpers import shared_data
 
 pytestmark = browser_marks
@@ -22,22 +21,8 @@ pytestmark = browser_marks
 EMAIL, PASSWORD = "planner@example.org", "correct horse battery"
 
 
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-
-    from argon2 import PasswordHasher
-
-    from commonweal.settings import Settings
-    from commonweal.web.app import create_app
-
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+def seed_svi(factory):  # type: ignore[no-untyped-def]
     path = shared_data("svi", "SVI2018_US_COUNTY.csv")
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
     spec, _ = runs.resolve_spec("svi2018")
     long, names = svc.read_values_file(
         path, unit="FIPS", columns=[i.column for i in spec.indicators], name_column="LOCATION"
@@ -57,11 +42,13 @@ def server(tmp_path, monkeypatch):
             alternatives=Alternatives(normalisations=("spec", "minmax")),
             n_draws=10,
         )
-        ids = {"org": org.id, "run": run.id}
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, ids
-    engine.dispose()
+        return {"org": org.id, "run": run.id}
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    with served(tmp_path, monkeypatch, seed_svi) as out:
+        yield out
 
 
 def test_county_map_draws_every_county_offline(server, tmp_path) -> None:
@@ -94,41 +81,33 @@ def test_county_map_draws_every_county_offline(server, tmp_path) -> None:
 
 
 @pytest.fixture
-def ward_server(tmp_path, monkeypatch, tiny_spec):
+def ward_server(tmp_path, monkeypatch, tiny_spec):  # type: ignore[no-untyped-def]
     """Three units: two with the organisation's own (Bengaluru) ward shapes, one US county."""
-    from argon2 import PasswordHasher
-
     from commonweal.indicators import boundaries
-    from commonweal.settings import Settings
-    from commonweal.web.app import create_app
     from tests.indicators.test_boundaries import WARDS
 
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
     values = tmp_path / "values.csv"
     values.write_text("fips,name,m_a,m_b\n1001,Ward One,1,10\n1003,Ward Three,2,30\n"
                       "1005,Barbour,3,20\n", encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    spec, _ = runs.resolve_spec(str(tiny_spec))
-    long, names = svc.read_values_file(values, unit="fips", columns=["m_a", "m_b"],
-                                       name_column="name", unit_width=5)
-    with transaction(factory) as s:
-        org = reg.create_organisation(s, name="Ward Planning")
-        user = auth_service.create_user(s, email=EMAIL, display_name="Pat", password=PASSWORD)
-        auth_service.grant_role(s, user_id=user.id, organisation_id=org.id, role=Role.researcher)
-        svc.load_values(s, organisation_id=org.id, long=long, period="2018", names=names)
-        run = runs.run_index(s, organisation_id=org.id, spec_ref=str(tiny_spec), period="2018")
-        boundaries.store_boundaries(s, organisation_id=org.id, name="wards", features=(
-            boundaries.parse_boundaries(WARDS, code_property="ward", name_property="label")))
-        ids = {"org": org.id, "run": run.id}
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, ids
-    engine.dispose()
+
+    def seed(factory):  # type: ignore[no-untyped-def]
+        long, names = svc.read_values_file(values, unit="fips", columns=["m_a", "m_b"],
+                                           name_column="name", unit_width=5)
+        with transaction(factory) as s:
+            org = reg.create_organisation(s, name="Ward Planning")
+            user = auth_service.create_user(s, email=EMAIL, display_name="Pat",
+                                            password=PASSWORD)
+            auth_service.grant_role(s, user_id=user.id, organisation_id=org.id,
+                                    role=Role.researcher)
+            svc.load_values(s, organisation_id=org.id, long=long, period="2018", names=names)
+            run = runs.run_index(s, organisation_id=org.id, spec_ref=str(tiny_spec),
+                                 period="2018")
+            boundaries.store_boundaries(s, organisation_id=org.id, name="wards", features=(
+                boundaries.parse_boundaries(WARDS, code_property="ward", name_property="label")))
+            return {"org": org.id, "run": run.id}
+
+    with served(tmp_path, monkeypatch, seed) as out:
+        yield out
 
 
 def test_own_boundaries_are_drawn(ward_server) -> None:

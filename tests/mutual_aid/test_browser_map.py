@@ -11,21 +11,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from argon2 import PasswordHasher
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
-from commonweal.db.engine import make_engine, make_session_factory, transaction
-from commonweal.db.models import Base
+from commonweal.db.engine import transaction
 from commonweal.mutual_aid import crisis, service
 from commonweal.mutual_aid.clock import SYSTEM_CLOCK
 from commonweal.mutual_aid.schemas import CrisisReportCreate, NeedCreate, OfferCreate
 from commonweal.mutual_aid.vocab import Channel
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate
-from commonweal.settings import Settings
-from commonweal.web.app import create_app
-from tests.browser import browser_marks, live_server, log_in, offline_browser
+from tests.browser import browser_marks, log_in, offline_browser, served
 
 pytestmark = browser_marks
 
@@ -90,20 +86,9 @@ def seed(factory) -> dict[str, int]:
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    ids = seed(factory)
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, ids
-    engine.dispose()
+def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    with served(tmp_path, monkeypatch, seed) as out:
+        yield out
 
 
 def _login(page, base: str, email: str) -> None:

@@ -7,15 +7,11 @@ console error may be logged. Screenshots go to the test's tmp directory.
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
-from commonweal.db.engine import make_engine, make_session_factory, transaction
-from commonweal.db.models import Base
-from commonweal.settings import Settings
-from commonweal.web.app import create_app
-from tests.browser import browser_marks, live_server, log_in, offline_browser
+from commonweal.db.engine import transaction
+from tests.browser import browser_marks, log_in, offline_browser, served
 from tests.networks._village import store_village
 
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
@@ -23,25 +19,20 @@ EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 pytestmark = browser_marks
 
 
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-
-    monkeypatch.setattr(auth_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
+def seed(factory):  # type: ignore[no-untyped-def]
     v = store_village(factory)
     with transaction(factory) as s:
         user = auth_service.create_user(s, email=EMAIL, display_name="Cora Coordinator",
                                         password=PASSWORD)
         auth_service.grant_role(s, user_id=user.id, organisation_id=v.org_id,
                                 role=Role.coordinator)
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, v
-    engine.dispose()
+    return v
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    with served(tmp_path, monkeypatch, seed) as out:
+        yield out
 
 
 def test_network_view_draws_offline_without_errors(server, tmp_path) -> None:

@@ -10,17 +10,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from argon2 import PasswordHasher
 
 from commonweal.auth import service as auth_service
 from commonweal.auth.models import Role
-from commonweal.db.engine import make_engine, make_session_factory, transaction
-from commonweal.db.models import Base
+from commonweal.db.engine import transaction
 from commonweal.registry import service as reg
 from commonweal.registry.schemas import CommunityCreate, GroupCreate, MemberCreate, TieCreate
-from commonweal.settings import Settings
-from commonweal.web.app import create_app
-from tests.browser import browser_marks, live_server, offline_browser
+from tests.browser import browser_marks, offline_browser, served
 
 EMAIL, PASSWORD = "coordinator@example.org", "correct horse battery"
 
@@ -89,21 +85,9 @@ def seed(factory) -> dict[str, int]:
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """uvicorn on a free 127.0.0.1 port in a background thread, on a temp-file SQLite database."""
-
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    url = f"sqlite:///{tmp_path / 'commonweal.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    ids = seed(factory)
-    app = create_app(Settings(database_url=url, environment="test"), session_factory=factory)
-    with live_server(app) as base:
-        yield base, ids
-    engine.dispose()
+def server(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    with served(tmp_path, monkeypatch, seed) as out:
+        yield out
 
 
 def test_log_in_open_a_member_and_see_their_ties(server, tmp_path) -> None:

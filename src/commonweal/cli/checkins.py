@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -70,6 +71,15 @@ def plan(
     print_json(out) if as_json else console.print(f"plan {out['plan_id']} created")
 
 
+def _print_rows(rows: list[dict[str, Any]], as_json: bool,
+                line: Callable[[dict[str, Any]], str]) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(line(r), highlight=False)
+
+
 @app.command("today")
 @friendly_errors
 def today(ctx: typer.Context,
@@ -88,12 +98,8 @@ def today(ctx: typer.Context,
                  "answer": str(c.answer) if c.answer else None}
                 for c in svc.list_checkins(s, organisation_id=o.id, since=start,
                                            until=start + dt.timedelta(days=1))]
-    if as_json:
-        print_json(rows)
-        return
-    for r in rows:
-        console.print(f"#{r['id']} member {r['member_id']} {r['kind']} {r['status']} "
-                      f"due {r['due_at']} {r['answer'] or ''}", highlight=False)
+    _print_rows(rows, as_json, lambda r: f"#{r['id']} member {r['member_id']} {r['kind']} "
+                f"{r['status']} due {r['due_at']} {r['answer'] or ''}")
 
 
 @app.command("alerts")
@@ -103,20 +109,20 @@ def alerts(ctx: typer.Context,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List open and acknowledged alerts."""
     from commonweal.checkins import service as svc
+    from commonweal.checkins.escalation import reached_nobody
 
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org)
-        rows: list[dict[str, Any]] = [{"id": a.id, "member_id": a.member_id,
-                                       "reason": str(a.reason),
-                 "status": str(a.status), "tier": a.current_tier, "exhausted": a.exhausted,
-                 "created_at": a.created_at.isoformat()}
-                for a in svc.list_alerts(s, organisation_id=o.id)]
-    if as_json:
-        print_json(rows)
-        return
-    for r in rows:
-        console.print(f"#{r['id']} member {r['member_id']} {r['reason']} {r['status']} "
-                      f"step {r['tier'] + 1}", highlight=False)
+        found = svc.list_alerts(s, organisation_id=o.id)
+        nobody = reached_nobody(s, [a.id for a in found])
+        rows: list[dict[str, Any]] = [
+            {"id": a.id, "member_id": a.member_id, "reason": str(a.reason),
+             "status": str(a.status), "tier": a.current_tier, "exhausted": a.exhausted,
+             "reached_nobody": a.id in nobody, "created_at": a.created_at.isoformat()}
+            for a in found]
+    _print_rows(rows, as_json, lambda r: f"#{r['id']} member {r['member_id']} {r['reason']} "
+                f"{r['status']} step {r['tier'] + 1}"
+                + ("  NOBODY REACHED: call someone" if r["reached_nobody"] else ""))
 
 
 @app.command("safety-check")
