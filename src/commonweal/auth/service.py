@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commonweal.auth.models import (
@@ -33,7 +31,7 @@ from commonweal.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from commonweal.ratelimit import refill, seconds_until
+from commonweal.ratelimit import refill, seconds_until, take
 
 __all__ = [
     "LOGIN_LIMITS",
@@ -140,13 +138,8 @@ def record_login(session: Session, *, email: str, client: str | None, now: dt.da
             LoginThrottle.key.in_([k for k, _, _ in keys if k.startswith("email:")])))
         return
     for key, burst, rate in keys:
-        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-        session.execute(insert(LoginThrottle).values(key=key, tokens=burst, updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["key"]))
-        row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)
-                              .with_for_update()).one()
-        tokens = refill(row.tokens, row.updated_at, now, rate=rate, burst=burst)
-        row.tokens, row.updated_at = max(0.0, tokens - 1.0), now
+        take(session, LoginThrottle, {"key": key}, unique=["key"], wanted=1, rate=rate,
+             burst=burst, now=now)
     session.flush()
 
 

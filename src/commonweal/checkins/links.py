@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.models import AccessLink, LinkPurpose
+from commonweal.db.statements import table_of
 from commonweal.errors import ConflictError, NotFoundError
 
 __all__ = ["LinkUse", "consume_link", "issue_link", "peek_link"]
@@ -59,7 +60,7 @@ class LinkUse(NamedTuple):
     user_id: int | None
 
 
-_links = cast(Table, AccessLink.__table__)
+_links = table_of(AccessLink)
 # Built once: a surge answers thousands of links a second, and building the statement costs more
 # than running it.
 _CONSUME = (

@@ -19,8 +19,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.models import (
@@ -31,7 +29,8 @@ from commonweal.checkins.models import (
     WorkItem,
     WorkStatus,
 )
-from commonweal.ratelimit import refill
+from commonweal.db.statements import insert_ignore
+from commonweal.ratelimit import take
 
 __all__ = [
     "claim_outbox",
@@ -46,11 +45,9 @@ __all__ = [
 def enqueue(session: Session, *, organisation_id: int, key: str, kind: str, ref_id: int,
             due_at: dt.datetime, arg: int | None = None) -> None:
     """Add a work item unless one with ``key`` exists (the key makes the work happen once)."""
-    values = {"organisation_id": organisation_id, "key": key, "kind": kind, "ref_id": ref_id,
-              "arg": arg, "due_at": due_at, "status": WorkStatus.due, "attempts": 0}
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(WorkItem) if dialect == "postgresql" else sqlite.insert(WorkItem)
-    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    insert_ignore(session, WorkItem, {
+        "organisation_id": organisation_id, "key": key, "kind": kind, "ref_id": ref_id,
+        "arg": arg, "due_at": due_at, "status": WorkStatus.due, "attempts": 0}, ["key"])
 
 
 def claim_work(session: Session, *, now: dt.datetime, worker_id: str, limit: int,
@@ -118,24 +115,9 @@ def take_tokens(session: Session, *, organisation_id: int, name: str, wanted: in
     Token bucket: ``tokens = min(burst, tokens + rate * elapsed)``; stored in the database so every
     worker process shares one limit per organisation.
     """
-    query = select(RateBucket).where(
-        RateBucket.organisation_id == organisation_id, RateBucket.name == name
-    ).with_for_update()
-    bucket = session.scalar(query)
-    if bucket is None:
-        # Two workers may meet a new bucket at once: one insert wins, the other re-reads it.
-        try:
-            with session.begin_nested():
-                bucket = RateBucket(organisation_id=organisation_id, name=name, tokens=burst,
-                                    updated_at=now)
-                session.add(bucket)
-        except IntegrityError:
-            bucket = session.scalars(query).one()
-    tokens = refill(bucket.tokens, bucket.updated_at, now, rate=rate_per_second, burst=burst)
-    granted = int(min(wanted, tokens))
-    bucket.tokens = tokens - granted
-    bucket.updated_at = now
-    return granted
+    return take(session, RateBucket, {"organisation_id": organisation_id, "name": name},
+                unique=["organisation_id", "name"], wanted=wanted, rate=rate_per_second,
+                burst=burst, now=now)
 
 
 def ids_of(rows: Sequence[tuple[int, ...]]) -> list[int]:
@@ -149,12 +131,10 @@ def enqueue_message(session: Session, *, organisation_id: int, key: str, channel
     """Put a notification in the outbox, in the caller's transaction (it is sent by
     ``commonweal worker`` only if that transaction commits; ``key`` is unique, so the same event
     is never queued twice). ``{public_url}`` in the body becomes the worker's public address."""
-    exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
-    if exists is not None:
-        return
-    session.add(OutboxMessage(
-        organisation_id=organisation_id, key=key, channel=channel, recipient=recipient,
-        recipient_user_id=recipient_user_id, recipient_member_id=recipient_member_id,
-        subject=subject[:200], body=body, status=OutboxStatus.pending, due_at=now, attempts=0,
-        created_at=now))
+    insert_ignore(session, OutboxMessage, {
+        "organisation_id": organisation_id, "key": key, "channel": channel,
+        "recipient": recipient, "recipient_user_id": recipient_user_id,
+        "recipient_member_id": recipient_member_id, "subject": subject[:200], "body": body,
+        "status": OutboxStatus.pending, "due_at": now, "attempts": 0, "created_at": now,
+        "suspected_duplicate": False}, ["key"])
 

@@ -12,9 +12,9 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, Update, bindparam, func, select, update
+from sqlalchemy import Select, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.checkins.escalation import create_alert
@@ -29,6 +29,7 @@ from commonweal.checkins.models import (
     SafetyTarget,
 )
 from commonweal.checkins.queue import enqueue
+from commonweal.db.statements import table_of
 from commonweal.errors import ConflictError, InputError, NotFoundError, Problem
 from commonweal.registry.models import Community, GroupMembership, Member
 
@@ -37,8 +38,8 @@ __all__ = [
     "create_safety_check",
     "get_safety_check_or_raise",
     "haversine_km",
-    "list_safety_checks",
     "Marked",
+    "list_safety_checks",
     "list_targets",
     "mark",
     "point_in_polygon",
@@ -191,7 +192,7 @@ def list_safety_checks(session: Session, *, organisation_id: int) -> Sequence[Sa
 @functools.cache
 def _mark_statements(by_check: bool, by_target: bool) -> tuple[Select[Any], Update]:
     """The read (need-help only, locking) and the update of a mark, built once per shape."""
-    t = cast(Table, SafetyTarget.__table__)
+    t = table_of(SafetyTarget)
     which = [t.c.organisation_id == bindparam("org")]
     if by_check:
         which.append(t.c.safety_check_id == bindparam("check"))

@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -82,9 +82,13 @@ class PassStats:
 
     @property
     def busy(self) -> bool:
-        return bool(self.work_done or self.sent or self.send_failures or self.swept_work
-                    or self.swept_outbox or self.aid_claims_expired
-                    or self.aid_takeovers_approved)
+        """Did the pass do anything? (Messages only deferred by a rate limit do not count: the
+        next pass can wait for them.)"""
+        return any(getattr(self, f.name) for f in fields(self) if f.name != "deferred")
+
+    def add(self, other: PassStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def make_worker_id() -> str:
@@ -313,9 +317,7 @@ def run_worker(factory: sessionmaker[Session], notifier: Notifier, clock: Clock,
             st = PassStats()
             if once:
                 raise
-        for f in ("swept_work", "swept_outbox", "work_done", "sent", "send_failures", "deferred",
-                  "aid_claims_expired", "aid_takeovers_approved"):
-            setattr(total, f, getattr(total, f) + getattr(st, f))
+        total.add(st)
         if on_pass is not None:
             on_pass(st)
         if once:

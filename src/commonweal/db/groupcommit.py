@@ -96,10 +96,6 @@ class GroupCommitter:
         """Await ``fn``'s committed result from async code."""
         return await asyncio.wrap_future(self.submit(fn))
 
-    def call(self, fn: Callable[[Session], T], timeout: float | None = None) -> T:
-        """Block until ``fn``'s committed result (from a thread)."""
-        return self.submit(fn).result(timeout)
-
     def close(self, timeout: float = 10.0) -> None:
         """Finish the jobs already queued, then stop the writer thread."""
         with self._lock:

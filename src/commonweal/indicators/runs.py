@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.indicators import IndexSpec, parse_spec
+from commonweal.db.statements import table_of
 from commonweal.errors import CommonwealError, InputError, NotFoundError, Problem, SpecError
 from commonweal.exec import Executor
 from commonweal.indicators.boundaries import boundary_shapes, county_features
@@ -32,7 +33,7 @@ from commonweal.indicators.models import (
     IndexUncertainty,
     RunStatus,
 )
-from commonweal.indicators.service import geography_ids, stored_frame, table_of
+from commonweal.indicators.service import geography_ids, stored_frame
 
 if TYPE_CHECKING:
     # polars and the engine are imported where used: the web app imports this module at start-up

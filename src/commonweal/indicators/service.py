@@ -11,12 +11,13 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, Select, Table, any_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from commonweal.analytics.indicators.spec import IndexSpec
+from commonweal.db.statements import table_of
 from commonweal.errors import InputError, NotFoundError, Problem
 from commonweal.indicators.models import (
     Domain,
@@ -47,7 +48,6 @@ __all__ = [
     "load_values",
     "read_values_file",
     "stored_frame",
-    "table_of",
 ]
 
 FORMATS = ("wide", "long", "tracr")
@@ -220,11 +220,6 @@ def load_geographies(
     for start in range(0, len(upd), CHUNK):
         session.execute(stmt, upd[start : start + CHUNK])
     return len(new), len(upd) - len(new)
-
-
-def table_of(model: type[Any]) -> Table:
-    """The Core table of a mapped class (bulk executemany statements go through Core)."""
-    return cast(Table, model.__table__)
 
 
 def pg_array(values: list[int], item: Any) -> Any:
