@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -61,7 +62,9 @@ from commonweal.db.groupcommit import GroupCommitter
 from commonweal.errors import NotFoundError
 from commonweal.web.deps import OrgContext, clock_of, require
 
-__all__ = ["committer_of", "org_router", "public_router", "router"]
+__all__ = ["committer_of", "org_router", "public_router", "router", "run_link_answer"]
+
+T = TypeVar("T")
 
 org_router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["checkins"])
 public_router = APIRouter(prefix="/api/v1", tags=["checkins"])
@@ -408,16 +411,35 @@ def committer_of(request: Request) -> GroupCommitter:
     return committer
 
 
+@asynccontextmanager
+async def _trail_keeps_refusals(request: Request) -> AsyncIterator[None]:
+    """A refused self-acknowledgement is rolled back with its batch; its trail row is then
+    written in a batch of its own, and the refusal goes on to the caller."""
+    try:
+        yield
+    except SelfAcknowledgeError as exc:
+        await committer_of(request).run(exc.record)
+        raise
+
+
+async def run_link_answer(request: Request, work: Callable[[Session, dt.datetime], T]) -> T:
+    """Run a single-use-link answer (API or page form) by the group committer, so a surge of
+    answers shares commits; the result comes only after the answer's commit. Overload is refused
+    fast with :class:`BusyError` (nothing stored, the link still unused)."""
+    now = clock_of(request).now()
+    async with _trail_keeps_refusals(request):
+        return await committer_of(request).run(lambda session: work(session, now))
+
+
 async def _link_write(request: Request, path: str, token: str, body: BaseModel, key: str | None,
                       work: Callable[[Session, dt.datetime], dict[str, Any]]) -> Response:
-    """A single-use-link answer: run by the group committer, so a surge of answers shares
-    commits; the 200 is sent only after the answer's commit. Overload is refused fast with a 503
-    (nothing stored, the link still unused)."""
+    """The API form of :func:`run_link_answer`, with ``Idempotency-Key``."""
     now = clock_of(request).now()
-    status, out = await run_idempotent_batched(
-        committer_of(request), scope=_link_scope(token), key=key,
-        digest=request_hash("POST", path, body.model_dump(mode="json")), now=now,
-        work=lambda session: (200, work(session, now)))
+    async with _trail_keeps_refusals(request):
+        status, out = await run_idempotent_batched(
+            committer_of(request), scope=_link_scope(token), key=key,
+            digest=request_hash("POST", path, body.model_dump(mode="json")), now=now,
+            work=lambda session: (200, work(session, now)))
     return JSONResponse(out, status_code=status)
 
 
@@ -443,12 +465,8 @@ class LinkAckIn(BaseModel):
 
 @public_router.post("/ack")
 async def ack(request: Request, body: LinkAckIn, key: IdemKey = None) -> Response:
-    try:
-        return await _link_write(request, "/ack", body.token, body, key,
-                                 lambda session, now: ack_by_link(session, body.token, now))
-    except SelfAcknowledgeError as exc:
-        await committer_of(request).run(exc.record)  # the trail keeps the refusal
-        raise
+    return await _link_write(request, "/ack", body.token, body, key,
+                             lambda session, now: ack_by_link(session, body.token, now))
 
 
 router = APIRouter()

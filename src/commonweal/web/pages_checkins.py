@@ -5,6 +5,7 @@ pages (answer a check-in, say "I am safe", acknowledge an alert): GET shows, POS
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,7 +18,7 @@ from commonweal.checkins import service as svc
 from commonweal.checkins.escalation import keep_refusal, reached_nobody
 from commonweal.checkins.links import peek_link
 from commonweal.checkins.models import Answer, LinkPurpose, SafetyStatus
-from commonweal.checkins.routes import ack_by_link, answer_by_link, mark_by_link
+from commonweal.checkins.routes import ack_by_link, answer_by_link, mark_by_link, run_link_answer
 from commonweal.checkins.service import HELP_CATEGORIES
 from commonweal.errors import CommonwealError
 from commonweal.registry.models import Member
@@ -128,13 +129,11 @@ def _link_page(request: Request, session: Session, token: str, purpose: LinkPurp
                                       "categories": HELP_CATEGORIES})
 
 
-def _done(request: Request, session: Session, fn: Any) -> Response:
+async def _done(request: Request, work: Callable[[Session, dt.datetime], str]) -> Response:
+    """Record a link answer from its page (through the same group committer as the API)."""
     try:
-        message = fn()
-        session.commit()
+        message = await run_link_answer(request, work)
     except CommonwealError as exc:
-        session.rollback()
-        keep_refusal(session, exc)
         return render(request, "checkins/link_done.html", {
             "title": "Not recorded", "message": exc.message}, status_code=exc.status_code)
     return render(request, "checkins/link_done.html", {"title": "Thank you", "message": message})
@@ -146,19 +145,19 @@ def respond_page(request: Request, session: SessionDep, t: Token = "") -> Respon
 
 
 @public_router.post("/respond")
-def respond_post(request: Request, session: SessionDep, t: Annotated[str, Form()],
-                 answer: Annotated[str, Form()],
-                 help_category: Annotated[str | None, Form()] = None,
-                 code: Annotated[str | None, Form()] = None) -> Response:
-    def run() -> str:
+async def respond_post(request: Request, t: Annotated[str, Form()],
+                       answer: Annotated[str, Form()],
+                       help_category: Annotated[str | None, Form()] = None,
+                       code: Annotated[str | None, Form()] = None) -> Response:
+    def run(session: Session, now: dt.datetime) -> str:
         ans = Answer(answer) if answer in ("ok", "need_help", "uncomfortable") else Answer.ok
-        out = answer_by_link(session, t, ans, clock_of(request).now(),
+        out = answer_by_link(session, t, ans, now,
                              help_category=help_category or None, code=code or None)
         return {"ok": "Thank you. We have noted that you are all right.",
                 "need_help": "Thank you. Someone will contact you soon.",
                 "uncomfortable": "Thank you for saying so. Someone will check in with you."
                 }[out["answer"]]
-    return _done(request, session, run)
+    return await _done(request, run)
 
 
 @public_router.get("/safe")
@@ -167,15 +166,15 @@ def safe_page(request: Request, session: SessionDep, t: Token = "") -> Response:
 
 
 @public_router.post("/safe")
-def safe_post(request: Request, session: SessionDep, t: Annotated[str, Form()],
-              status: Annotated[str, Form()],
-              help_category: Annotated[str | None, Form()] = None) -> Response:
-    def run() -> str:
+async def safe_post(request: Request, t: Annotated[str, Form()],
+                    status: Annotated[str, Form()],
+                    help_category: Annotated[str | None, Form()] = None) -> Response:
+    def run(session: Session, now: dt.datetime) -> str:
         st = SafetyStatus.need_help if status == "need_help" else SafetyStatus.safe
-        mark_by_link(session, t, st, clock_of(request).now(), help_category=help_category)
+        mark_by_link(session, t, st, now, help_category=help_category)
         return ("Thank you. Someone will contact you soon." if st == SafetyStatus.need_help
                 else "Thank you. You are marked safe.")
-    return _done(request, session, run)
+    return await _done(request, run)
 
 
 @public_router.get("/ack")
@@ -184,13 +183,11 @@ def ack_page(request: Request, session: SessionDep, t: Token = "") -> Response:
 
 
 @public_router.post("/ack")
-def ack_post(request: Request, session: SessionDep, t: Annotated[str, Form()]) -> Response:
-    def run() -> str:
-        ack_by_link(session, t, clock_of(request).now())
+async def ack_post(request: Request, t: Annotated[str, Form()]) -> Response:
+    def run(session: Session, now: dt.datetime) -> str:
+        ack_by_link(session, t, now)
         return "Thank you: the alert is yours. Others have been told it is taken."
-    return _done(request, session, run)
-
-
+    return await _done(request, run)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(org_router)
