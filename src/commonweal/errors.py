@@ -69,6 +69,7 @@ class CommonwealError(Exception):
     """Root of every error commonweal raises on purpose."""
 
     status_code: int = 500
+    retry_after: int | None = None  # seconds; sent as ``Retry-After`` when set
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

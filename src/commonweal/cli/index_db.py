@@ -129,16 +129,15 @@ def boundaries_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Store your own map boundaries (wards, districts, villages): index maps draw them."""
-    import json
 
     from commonweal.errors import InputError
     from commonweal.indicators import boundaries
 
     try:
-        doc = json.loads(geojson.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{geojson.name} cannot be read as JSON: {exc}") from exc
-    features = boundaries.parse_boundaries(doc, code_property=code_property,
+        data = geojson.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{geojson} cannot be read: {exc.strerror}") from exc
+    features = boundaries.parse_boundaries(data, code_property=code_property,
                                            name_property=name_property, file=geojson.name)
     with transaction(open_db(settings_from_ctx(ctx))) as s:
         o = resolve_org(s, org, create=True)

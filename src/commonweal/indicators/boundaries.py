@@ -125,13 +125,19 @@ def _coords_ok(geometry: dict[str, Any]) -> str | None:
 
 def parse_boundaries(doc: Any, *, code_property: str = "code", name_property: str = "name",
                      file: str = "boundaries") -> dict[str, dict[str, Any]]:
-    """Check a GeoJSON FeatureCollection; returns ``{code: {"name", "geometry"}}``.
+    """Check a GeoJSON FeatureCollection (parsed, or its JSON text or bytes); returns
+    ``{code: {"name", "geometry"}}``.
 
     Raises
     ------
     InputError
         With one located problem per bad feature (row = the feature's position, 1-based).
     """
+    if isinstance(doc, str | bytes):
+        try:
+            doc = json.loads(doc)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{file} is not JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{file}: not a GeoJSON FeatureCollection",
                          [Problem("the top level must be {\"type\": \"FeatureCollection\"}",

@@ -7,7 +7,6 @@ organisation; writes are audited.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePath
@@ -344,11 +343,7 @@ def put_boundary_set(name: BoundaryName, file: UploadFile, ctx: Manage,
     label = PurePath(file.filename or "boundaries.geojson").name
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"{label} is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{label} is not JSON: {exc}") from exc
-    features = boundaries.parse_boundaries(doc, code_property=code_property,
+    features = boundaries.parse_boundaries(data, code_property=code_property,
                                            name_property=name_property, file=label)
     bs = boundaries.store_boundaries(ctx.session, organisation_id=ctx.organisation_id, name=name,
                                      features=features)

@@ -114,14 +114,17 @@ _TELL: dict[str, tuple[str, str]] = {
 }
 
 
+def _active_email(session: Session, user_id: int) -> str | None:
+    return session.scalar(select(User.email).where(User.id == user_id, User.is_active.is_(True)))
+
+
 def _tell_volunteer(session: Session, claim: Claim, event: str, now: dt.datetime) -> None:
     """Email the volunteer about their claim, through the outbox (sent by ``commonweal worker``
     if this transaction commits, once per claim and event). No private detail of the need is in
     the message: its number, category and area, and a link to the volunteer's own claims page."""
     if claim.volunteer_user_id is None:
         return
-    email = session.scalar(select(User.email).where(User.id == claim.volunteer_user_id,
-                                                    User.is_active.is_(True)))
+    email = _active_email(session, claim.volunteer_user_id)
     need = session.get(AidNeed, claim.need_id)
     if not email or need is None:
         return
@@ -147,8 +150,7 @@ def _tell_requester(session: Session, need: AidNeed, claim: Claim, now: dt.datet
             "They or a coordinator will be in touch.")
     key = f"aid:need:{need.id}:claim:{claim.id}:matched"
     if need.requester_user_id is not None:
-        email = session.scalar(select(User.email).where(User.id == need.requester_user_id,
-                                                        User.is_active.is_(True)))
+        email = _active_email(session, need.requester_user_id)
         if email:
             enqueue_message(session, organisation_id=need.organisation_id, key=key,
                             channel=OutboxChannel.email, recipient=email, subject=subject,

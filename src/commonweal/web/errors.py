@@ -10,13 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commonweal.errors import (
-    AuthenticationError,
-    BusyError,
-    CommonwealError,
-    InputError,
-    RateLimitedError,
-)
+from commonweal.errors import AuthenticationError, CommonwealError, InputError
 
 __all__ = ["install_error_handlers"]
 
@@ -53,8 +47,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, InputError):
             body["problems"] = [p.as_dict() for p in exc.problems]
         headers = ({"WWW-Authenticate": "Bearer"} if exc.status_code == 401
-                   else {"Retry-After": str(exc.retry_after)}
-                   if isinstance(exc, BusyError | RateLimitedError) else None)
+                   else {"Retry-After": str(exc.retry_after)} if exc.retry_after else None)
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
