@@ -438,8 +438,8 @@ async def _link_write(request: Request, path: str, token: str, body: BaseModel, 
     async with _trail_keeps_refusals(request):
         status, out = await run_idempotent_batched(
             committer_of(request), scope=_link_scope(token), key=key,
-            digest=request_hash("POST", path, body.model_dump(mode="json")), now=now,
-            work=lambda session: (200, work(session, now)))
+            digest=request_hash("POST", path, body.model_dump(mode="json")) if key else "",
+            now=now, work=lambda session: (200, work(session, now)))
     return JSONResponse(out, status_code=status)
 
 
