@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from commonweal.registry.models import Consent, Member, Tie
+from commonweal.registry.models import Member, Tie
+from commonweal.registry.service import current_consents
 from commonweal.registry.vocab import ConsentPurpose
 
 __all__ = ["REFERENCE_YEAR", "Person", "people_of"]
@@ -50,21 +51,15 @@ def people_of(session: Session, *, organisation_id: int, community_id: int) -> l
     degree: dict[int, int] = {
         int(m): int(n) for m, n in session.execute(
             select(ends.c.m, func.count(func.distinct(ends.c.o))).group_by(ends.c.m))}
-    research: dict[int, bool] = {}
-    for member_id, granted in session.execute(
-        select(Consent.member_id, Consent.granted)
-        .join(Member, Member.id == Consent.member_id)
-        .where(Member.community_id == community_id, Consent.purpose == ConsentPurpose.research)
-        .order_by(Consent.recorded_at, Consent.id)
-    ):
-        research[member_id] = bool(granted)  # the latest record is in force
     members = session.scalars(
         select(Member).where(Member.organisation_id == organisation_id,
-                             Member.community_id == community_id).order_by(Member.id))
-    return [
-        Person(m.id, m.external_id, m.display_name,
-               REFERENCE_YEAR - m.birth_year if m.birth_year is not None else None,
-               bool(m.lives_alone), m.lat, m.lon, m.phone, m.email, research.get(m.id, False),
-               int(degree.get(m.id, 0)))
-        for m in members
-    ]
+                             Member.community_id == community_id)
+        .options(selectinload(Member.consents)).order_by(Member.id))
+    out = []
+    for m in members:
+        research = current_consents(m).get(ConsentPurpose.research)  # the registry's rule
+        out.append(Person(m.id, m.external_id, m.display_name,
+                          REFERENCE_YEAR - m.birth_year if m.birth_year is not None else None,
+                          bool(m.lives_alone), m.lat, m.lon, m.phone, m.email,
+                          bool(research and research.granted), int(degree.get(m.id, 0))))
+    return out
